@@ -1,0 +1,53 @@
+"""Person keys: an ID number becomes a keyed hash (HMAC-SHA256) before anything reaches the lake.
+
+The secret lives under the data root (`secrets/pseudonym.key`, owner-only, created on first use) or
+comes from the environment (SAFETYNET_PSEUDONYM_KEY, hex). It is never committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from ingestion.settings import PSEUDONYM_KEY_ENV, DataRoot
+
+KEY_HEX_CHARS = 24  # 96 bits: collision-free at provincial scale, short enough to read
+
+
+def load_or_create_key(data_root: DataRoot) -> bytes:
+    """The pseudonymisation secret; created with owner-only permissions on first use."""
+    from_env = os.environ.get(PSEUDONYM_KEY_ENV)
+    if from_env:
+        return bytes.fromhex(from_env)
+    path = data_root.secrets / "pseudonym.key"
+    if not path.exists():
+        _create_secret(path)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def _create_secret(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    try:
+        os.link(tmp, path)  # atomic and never overwrites a key another process just made
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def person_key(id18: str, key: bytes) -> str:
+    """The pseudonymous key of a normalised 18-character ID number."""
+    return hmac.new(key, id18.encode("ascii"), hashlib.sha256).hexdigest()[:KEY_HEX_CHARS]
+
+
+def opaque_key(value: str, key: bytes, kind: str) -> str:
+    """A keyed hash of another identifying value (e.g. a disability certificate number)."""
+    return hmac.new(key, f"{kind}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()[:KEY_HEX_CHARS]
