@@ -11,8 +11,20 @@ install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
+# A demo province into $(DEMO_DATA) (replacing an earlier demo there), then one whole comparison run on it.
 demo: install
-	SAFETYNET_DATA=$(DEMO_DATA) $(UV) run safetynet generate --households $(DEMO_HOUSEHOLDS) --run-date $(DEMO_RUN_DATE)
+	SAFETYNET_DATA=$(DEMO_DATA) $(UV) run safetynet generate --households $(DEMO_HOUSEHOLDS) --run-date $(DEMO_RUN_DATE) --overwrite
+	SAFETYNET_DATA=$(DEMO_DATA) $(UV) run safetynet run --date $(DEMO_RUN_DATE)
 
 test: install
 	$(UV) run pytest -n 2
+
+# Debian packages the export/feedback/report tests need (headless Chromium, LibreOffice Calc); idempotent.
+TEST_DEBS ?= chromium libreoffice-calc-nogui
+.PHONY: test-deps
+test-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1; then exit 0; fi; \
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq >/dev/null && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_DEBS) >/dev/null && \
+	command -v chromium >/dev/null && command -v soffice >/dev/null && echo "test-deps: installed $(TEST_DEBS)"

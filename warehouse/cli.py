@@ -36,16 +36,195 @@ def generate(
     months: int = typer.Option(12, help="Months of history, ending at the run date."),
     seed: int = typer.Option(20261031, help="Random seed: the same seed gives the same province."),
     run_date: str = typer.Option("2026-10-31", help="Run date the ground truth holds for (YYYY-MM-DD)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty inbox and its truth."),
+    bad_deliveries: bool = typer.Option(
+        False, "--bad-deliveries", help="Also deliver a truncated roster, amounts ×100 and duplicated keys."
+    ),
+    check: Optional[bool] = typer.Option(
+        None, "--check/--no-check", help="Verify the truth independently (default: up to 50,000 households)."
+    ),
     data: Optional[Path] = DataOption,
 ) -> None:
     """Generate a synthetic province: an inbox of deliveries and its ground truth."""
-    from warehouse.generator import generate_province
+    from warehouse.generator import GenerationError, generate_province
 
     root = _data_root(data)
-    summary = generate_province(
-        root, households=households, months=months, seed=seed, run_date=dt.date.fromisoformat(run_date)
-    )
+    try:
+        with console.status(f"Generating {households:,} households, {months} months to {run_date}…"):
+            summary = generate_province(
+                root, households=households, months=months, seed=seed, run_date=dt.date.fromisoformat(run_date),
+                bad_deliveries=bad_deliveries, overwrite=overwrite, check_truth=check,
+            )  # fmt: skip
+    except GenerationError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from None
     console.print(summary)
+    console.print(f"inbox: {root.inbox}\ntruth: {root.truth}")
+
+
+@app.command()
+def land(
+    inbox: Optional[Path] = typer.Option(None, "--inbox", help="Inbox folder (default: <data root>/inbox)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Land only this dataset's files."),
+    data: Optional[Path] = DataOption,
+) -> None:
+    """Land every delivered file: archive, check, normalise, pseudonymise, write the lake and the ledger."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from ingestion.landing import land_inbox
+
+    root = _data_root(data)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("landing", total=None)
+
+        def progress(done: int, total: int, file_name: str) -> None:
+            bar.update(task, completed=done, total=total, description=file_name or "done")
+
+        try:
+            results = land_inbox(root, inbox=inbox, dataset=dataset, progress=progress)
+        except Exception as err:  # the platform itself failed: say so and exit non-zero
+            logging.getLogger("safetynet.land").exception("landing failed")
+            console.print(f"[red]landing failed: {err}[/red]")
+            raise typer.Exit(2) from err
+    table = Table(title=f"landed {len(results)} file(s)")
+    table.add_column("file", no_wrap=True)
+    for column in ("dataset", "landed", "rejected", "skipped", "status"):
+        table.add_column(column, justify="right" if column in ("landed", "rejected", "skipped") else "left")
+    for r in results:
+        table.add_row(r.file_name, r.dataset or "", str(r.rows_landed), str(r.rows_rejected), str(r.rows_skipped),
+                      r.status)
+    console.print(table)
+    for r in results:
+        if r.status in ("rejected", "not_a_dataset"):
+            console.print(f"[yellow]{r.status}[/yellow] {r.reason}")
+
+
+@app.command()
+def export(
+    date: str = typer.Option(..., "--date", help="Run date (YYYY-MM-DD) the published mart was built for."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Also write the HTML run report."),
+    data: Optional[Path] = DataOption,
+) -> None:
+    """Write the county warning workbooks, the province summary and the run report from the published mart."""
+    from warehouse.exports import export_run
+
+    root = _data_root(data)
+    with console.status("exporting …") as status:
+        summary = export_run(root, dt.date.fromisoformat(date), report=report, progress=status.update)
+    from rich.table import Table
+
+    table = Table("kind", "county", "rows", "file")
+    for exported in summary.files:
+        table.add_row(exported.kind, exported.county_code or "", str(exported.rows), exported.path.name)
+    console.print(table)
+    console.print(str(summary), soft_wrap=True)
+
+
+@app.command()
+def feedback(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Returned workbooks (.xlsx) or CSV."),
+    data: Optional[Path] = DataOption,
+) -> None:
+    """Land returned warning workbooks as feedback; the next run closes the answered warnings."""
+    from rich.table import Table
+
+    from warehouse.feedback import receive_feedback
+
+    try:
+        receipts = receive_feedback(_data_root(data), list(files))
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    table = Table("file", "county", "inbox name", "status", "in", "landed", "rejected", "skipped", "not issued / other county")
+    for r in receipts:
+        counts = r.counts()
+        problems = r.problems.get_column("reason").value_counts().iter_rows() if r.problems.height else []
+        table.add_row(
+            r.source.name, r.county_code or "?", r.inbox_name, r.status,
+            *(str(counts[k]) for k in ("rows_in", "rows_landed", "rows_rejected", "rows_skipped")),
+            ", ".join(f"{reason} {n}" for reason, n in problems) or "-",
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+def check(
+    release: Optional[str] = typer.Option(
+        None, "--release", help="Release this held delivery (file name or sha256) before checking."
+    ),
+    by: Optional[str] = typer.Option(None, "--by", help="Who releases it (with --release)."),
+    note: Optional[str] = typer.Option(None, "--note", help="Why it is released (with --release)."),
+    data: Optional[Path] = DataOption,
+) -> None:
+    """Validate newly landed deliveries (Great Expectations); hold back those failing a critical check."""
+    from expectations.cli_view import check_table, holds_table, release_line
+    from expectations.runner import ReleaseError, check_pending, holds_in_force
+    from expectations.runner import release as release_delivery
+
+    root = _data_root(data)
+    if release is not None:
+        if not by or not note:
+            console.print("[red]--release needs --by NAME and --note TEXT[/red]")
+            raise typer.Exit(2)
+        try:
+            sha = release_delivery(root, release, by, note)
+        except ReleaseError as err:
+            console.print(f"[red]{err}[/red]")
+            raise typer.Exit(1) from err
+        console.print(release_line(release, sha, by))
+    with console.status("checking …") as status:
+        summary = check_pending(root, progress=status.update)
+    console.print(check_table(summary))
+    console.print(holds_table(holds_in_force(root)))
+
+
+@app.command()
+def identify(
+    date: str = typer.Option(..., "--date", help="Run date (YYYY-MM-DD) the published mart was built for."),
+    application: Optional[str] = typer.Option(None, "--application", help="Show this application's trace."),
+    data: Optional[Path] = DataOption,
+) -> None:
+    """认定 results of a run from the published mart: result, 单人保, 临时救助; with --application, its trace."""
+    from warehouse.identify import (
+        IdentificationUnavailable, counts_line, find_application, read_identifications, summary_table, trace_view,
+    )  # fmt: skip
+
+    run_date = dt.date.fromisoformat(date)
+    try:
+        frame = read_identifications(_data_root(data), run_date)
+        if application is not None:
+            console.print(trace_view(find_application(frame, application)))
+            return
+    except (IdentificationUnavailable, KeyError) as err:
+        console.print(f"[red]{err.args[0]}[/red]")
+        raise typer.Exit(1) from err
+    console.print(summary_table(frame, run_date))
+    console.print(counts_line(frame))
+
+
+@app.command()
+def run(
+    date: str = typer.Option(..., "--date", help="Run date (YYYY-MM-DD): the comparison is made as of this day."),
+    inbox: Optional[Path] = typer.Option(None, help="Inbox to land from (default: <data root>/inbox)."),
+    export: bool = typer.Option(True, "--export/--no-export", help="Write the county workbooks and the report."),
+    data: Optional[Path] = DataOption,
+) -> None:
+    """A whole comparison run: land → check → build → publish → export, recorded in the ledger."""
+    from warehouse.run import run_comparison
+    from warehouse.run_summary import render_run_summary
+
+    root = _data_root(data)
+    with console.status("starting …") as status:
+        summary = run_comparison(
+            root,
+            dt.date.fromisoformat(date),
+            inbox=inbox,
+            export=export,
+            progress=lambda step: status.update(f"[bold]{step}[/bold] …"),
+        )
+    render_run_summary(console, root, summary)
 
 
 if __name__ == "__main__":

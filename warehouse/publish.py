@@ -103,8 +103,9 @@ def _copy_ledger(con: duckdb.DuckDBPyConnection, root: DataRoot) -> dict[str, in
 
     counts: dict[str, int] = {}
     for table, published_name in LEDGER_TABLES.items():
-        frame = ledger.read_table(root, table)
-        if frame is None:
+        try:
+            frame = ledger.read_table(root, table)
+        except KeyError:  # tables such as `checks` appear only once their step has run
             continue
         arrow = frame.to_arrow()  # noqa: F841 - read by name below
         con.execute(f'CREATE TABLE main."{published_name}" AS SELECT * FROM arrow')

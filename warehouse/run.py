@@ -1,24 +1,48 @@
 """A whole comparison run, in process: land → check → build → publish → export.
 
 Each step is a function of its own so that the Airflow DAGs call exactly what the command line calls.
-`run_comparison` chains them and records the run in the ledger.
+`run_comparison` chains them and records the run in the ledger (`runs`). A failed step leaves the last
+published mart in place (publish only swaps in a complete file), and rerunning the same date finishes
+the job with the same result: every step is idempotent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingestion.ledger import open_ledger, transaction
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+
+_RUNS_DDL = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_date TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,            -- running, succeeded, failed
+    failed_step TEXT,
+    error TEXT,
+    step_seconds TEXT,               -- JSON {step: seconds}
+    files_landed INTEGER,
+    deliveries_held INTEGER,
+    warnings_raised INTEGER,
+    warnings_open INTEGER,
+    workbooks INTEGER,
+    reference_sources TEXT           -- JSON: which reference files the build used
+)
+"""
 
 
 @dataclass
@@ -38,6 +62,12 @@ def land_step(root: DataRoot, inbox: Path | None = None, progress: Callable | No
     return land_inbox(root, inbox=inbox, progress=progress)
 
 
+def check_step(root: DataRoot) -> Any:
+    from expectations.runner import check_pending
+
+    return check_pending(root)
+
+
 def build_step(root: DataRoot, run_date: dt.date) -> Any:
     from warehouse.build import build
 
@@ -50,20 +80,86 @@ def publish_step(root: DataRoot) -> Any:
     return publish(root)
 
 
+def export_step(root: DataRoot, run_date: dt.date) -> Any:
+    from warehouse.exports import export_run
+
+    return export_run(root, run_date)
+
+
 def run_comparison(
-    root: DataRoot, run_date: dt.date, inbox: Path | None = None, progress: Progress | None = None
+    root: DataRoot,
+    run_date: dt.date,
+    inbox: Path | None = None,
+    progress: Progress | None = None,
+    export: bool = True,
 ) -> RunSummary:
-    """Land what is in the inbox, build the mart at `run_date`, publish it."""
+    """Land what is in the inbox, check it, build the mart at `run_date`, publish it, export workbooks."""
     summary = RunSummary(run_date)
     say = progress or (lambda message: log.info(message))
     steps: list[tuple[str, Callable[[], Any], str]] = [
         ("land", lambda: land_step(root, inbox), "landings"),
+        ("check", lambda: check_step(root), "checks"),
         ("build", lambda: build_step(root, run_date), "build"),
         ("publish", lambda: publish_step(root), "published"),
     ]
-    for name, step, attribute in steps:
-        say(f"{name} …")
-        started = time.perf_counter()
-        setattr(summary, attribute, step())
-        summary.steps[name] = time.perf_counter() - started
+    if export:
+        steps.append(("export", lambda: export_step(root, run_date), "exports"))
+    run_id = _start_run(root, run_date)
+    current = ""
+    try:
+        for current, step, attribute in steps:
+            say(current)
+            started = time.perf_counter()
+            setattr(summary, attribute, step())
+            summary.steps[current] = round(time.perf_counter() - started, 2)
+    except BaseException as err:
+        _finish_run(root, run_id, summary, failed_step=current, error=_describe(err))
+        raise
+    _finish_run(root, run_id, summary)
     return summary
+
+
+def _describe(err: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(err), err)).strip()[:2000]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _start_run(root: DataRoot, run_date: dt.date) -> int:
+    with open_ledger(root) as conn, transaction(conn):
+        conn.execute(_RUNS_DDL)
+        cursor = conn.execute(
+            "INSERT INTO runs (run_date, started_at, status) VALUES (?, ?, 'running')",
+            (run_date.isoformat(), _now()),
+        )
+        return int(cursor.lastrowid)
+
+
+def _finish_run(
+    root: DataRoot, run_id: int, summary: RunSummary, failed_step: str | None = None, error: str | None = None
+) -> None:
+    build = summary.build
+    values = {
+        "finished_at": _now(),
+        "status": "failed" if failed_step else "succeeded",
+        "failed_step": failed_step,
+        "error": error,
+        "step_seconds": json.dumps(summary.steps),
+        "files_landed": sum(1 for r in summary.landings if getattr(r, "status", "") == "landed"),
+        "deliveries_held": len(summary.checks.held) if summary.checks is not None else None,
+        "warnings_raised": build.warnings_raised if build is not None else None,
+        "warnings_open": _open_warnings(build),
+        "workbooks": len(summary.exports.county_workbooks) if summary.exports is not None else None,
+        "reference_sources": json.dumps(build.reference_sources, ensure_ascii=False) if build is not None else None,
+    }
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    with open_ledger(root) as conn, transaction(conn):
+        conn.execute(f"UPDATE runs SET {assignments} WHERE run_id = ?", (*values.values(), run_id))
+
+
+def _open_warnings(build: Any) -> int | None:
+    if build is None:
+        return None
+    return sum(count for status, count in build.warnings_by_status.items() if status in ("待核查", "逾期"))

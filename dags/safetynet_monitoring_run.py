@@ -1,0 +1,98 @@
+"""The monitoring-run DAG (Airflow 3): land → check → build → publish → export for one run date.
+
+Scheduled monthly and also set off when every monthly dataset has a new Asset (AssetOrTimeSchedule).
+Each task calls the function `safetynet run` calls; see warehouse.orchestration and warehouse.run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import DAG, AssetAll, AssetOrTimeSchedule, Param, get_current_context, task
+
+from warehouse import orchestration as orch
+
+TRIGGERS = orch.run_trigger_datasets(orch.read_datasets())
+BUILD_TIMEOUT = dt.timedelta(hours=2)
+
+DOC = f"""\
+### Monitoring run (低收入人口动态监测 comparison run)
+
+Builds the household monitoring mart for a **run date**, raises the warnings, publishes the analysts'
+mart (`published/monitoring.duckdb`) and writes the county workbooks (`exports/<run date>/`).
+
+**When it runs**: on the 8th of each month at 06:00 (China time), and as soon as every monthly dataset
+({", ".join(f"`{d}`" for d in TRIGGERS)}) has a new Asset from its landing DAG.
+
+**Run date**: the `run_date` param (`YYYY-MM-DD`); empty = the last day of the month before the logical
+date (asset-triggered runs: before the moment they were triggered). Trigger with config
+`{{"run_date": "2026-10-31"}}` to run any month; backfill with `airflow backfill create` (docs/airflow.md).
+
+| task | what | retries | pool |
+|---|---|---|---|
+| resolve_run_date | the run date, shown in XCom | 0 | – |
+| land_pending | lands whatever the landing DAGs have not (never fails on a rejected file) | 1 | `{orch.LANDING_POOL}` |
+| check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | – |
+| build | dbt build of the warehouse at the run date (idempotent: rebuilt from the lake) | 2 | `{orch.WAREHOUSE_POOL}` |
+| publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
+| export | county workbooks of the run date (rewritten whole: idempotent) | 1 | – |
+
+The pool `{orch.WAREHOUSE_POOL}` has **one slot**: DuckDB allows one writer, so a build or publish of
+this DAG never overlaps one of `safetynet_feedback`.
+"""
+
+with DAG(
+    dag_id="safetynet_monitoring_run",
+    description="Monthly comparison run: land, check, build, publish, export",
+    doc_md=DOC,
+    schedule=AssetOrTimeSchedule(
+        timetable=orch.timetable(orch.MONITORING_CRON),
+        assets=AssetAll(*(orch.dataset_asset(d) for d in TRIGGERS)),
+    ),
+    start_date=pendulum.datetime(2024, 1, 1, tz=orch.TIMEZONE),
+    catchup=False,  # backfill explicitly: airflow backfill create
+    max_active_runs=1,  # runs share the warehouse and the register
+    params={
+        "run_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Run date",
+            description="YYYY-MM-DD; empty = the month end before the logical date",
+        )
+    },
+    tags=["safetynet", "monitoring", "monthly"],
+    default_args={"owner": orch.OWNER, "retries": orch.retries(1), "retry_delay": dt.timedelta(minutes=2)},
+) as dag:
+
+    @task(retries=0)
+    def resolve_run_date() -> str:
+        context = get_current_context()
+        run = context["dag_run"]
+        chosen = orch.resolve_run_date(context["params"].get("run_date"), run.logical_date, run.run_after)
+        return chosen.isoformat()
+
+    @task(pool=orch.LANDING_POOL, multiple_outputs=False)
+    def land_pending() -> dict:
+        return orch.land_all()
+
+    @task(retries=orch.retries(2), multiple_outputs=False)
+    def check() -> dict:
+        return orch.check()
+
+    @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), execution_timeout=BUILD_TIMEOUT, multiple_outputs=False)
+    def build(run_date: str) -> dict:
+        return orch.build(run_date)
+
+    @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), outlets=[orch.PUBLISHED_ASSET], multiple_outputs=False)
+    def publish() -> dict:
+        return orch.publish()
+
+    @task(outlets=[orch.EXPORTS_ASSET], multiple_outputs=False)
+    def export(run_date: str) -> dict:
+        return orch.export(run_date)
+
+    run_date = resolve_run_date()
+    built = build(run_date)
+    run_date >> land_pending() >> check() >> built >> publish() >> export(run_date)

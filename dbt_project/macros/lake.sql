@@ -1,0 +1,36 @@
+{#-
+  Rows of one lake dataset that count for this run: only deliveries the ledger marks in use
+  (docs/internals.md), and none with a cut-off after the run date (a backfill sees the lake as it was).
+-#}
+{% macro lake_rows(relation) -%}
+    select *
+    from {{ relation }}
+    where _cutoff <= {{ run_date() }}
+      and _sha256 in (
+          select sha256 from {{ source('lake', 'deliveries') }} where in_use
+      )
+{%- endmacro %}
+
+
+{#-
+  The latest version of each key of an increment: a key in a later delivery replaces the earlier
+  (cut-off, then re-delivery number, then the later row of one file).
+-#}
+{% macro latest_per_key(relation, keys, order_by='_cutoff desc, _seq desc, _data_row desc') -%}
+    {{ return(adapter.dispatch('latest_per_key', 'safetynet')(relation, keys, order_by)) }}
+{%- endmacro %}
+
+{#- Portable form: the rank stays as an extra column (callers select their columns explicitly). -#}
+{% macro default__latest_per_key(relation, keys, order_by) -%}
+    select * from (
+        select *, row_number() over (partition by {{ keys | join(', ') }} order by {{ order_by }}) as _version_rank
+        from {{ relation }}
+    ) as ranked
+    where _version_rank = 1
+{%- endmacro %}
+
+{% macro duckdb__latest_per_key(relation, keys, order_by) -%}
+    select *
+    from {{ relation }}
+    qualify row_number() over (partition by {{ keys | join(', ') }} order by {{ order_by }}) = 1
+{%- endmacro %}

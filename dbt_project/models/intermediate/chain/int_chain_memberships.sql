@@ -1,0 +1,44 @@
+-- Who belonged to which household when, for attaching a person's events to their household's chain: each roster
+-- snapshot is in force from its cut-off to the next one of the same source (the first also before it, the last
+-- also after it), as RULES.md §5 reads membership "in force on" a date. Civil-affairs rosters (members plus head,
+-- whatever the status) and 防返贫 rosters (the head, keyed by 户编码) each have their own cut-offs.
+with mz as (
+    select distinct household_id, person_key, snapshot_cutoff, 'mz' as household_source
+    from {{ ref('int_mz_snapshot_members') }}
+),
+
+nync as (
+    select distinct rural_household_id as household_id, head_key as person_key, snapshot_cutoff, 'nync' as household_source
+    from {{ ref('stg_nync__monitored_households') }}
+),
+
+rosters as (
+    select * from mz
+    union all
+    select * from nync
+),
+
+cutoffs as (
+    select
+        household_source,
+        snapshot_cutoff,
+        lead(snapshot_cutoff) over (partition by household_source order by snapshot_cutoff) as next_cutoff,
+        row_number() over (partition by household_source order by snapshot_cutoff) = 1 as is_first
+    from (select distinct household_source, snapshot_cutoff from rosters) as distinct_cutoffs
+),
+
+final as (
+    select
+        r.household_source,
+        r.household_id,
+        r.person_key,
+        r.snapshot_cutoff,
+        case when c.is_first then cast('0001-01-01' as date) else c.snapshot_cutoff end as valid_from,
+        coalesce(c.next_cutoff, cast('9999-12-31' as date)) as valid_to
+    from rosters as r
+    inner join cutoffs as c
+        on c.household_source = r.household_source
+       and c.snapshot_cutoff = r.snapshot_cutoff
+)
+
+select * from final

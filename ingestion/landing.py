@@ -1,0 +1,414 @@
+"""Landing: every delivered file → raw archive, lake, quarantine, vault part, ledger, inbox archive.
+
+Order per file (docs/internals.md), so that a process killed at any moment leaves nothing half-done:
+1. copy to `raw/<sha256>` (temp name, fsync, rename);
+2. decide: resumed, duplicate, conflicting, out of date, or read it;
+3. write lake / quarantine / vault part under temporary names and rename them;
+4. one ledger transaction (landing row, rejections, superseded deliveries);
+5. move the inbox file to `archive/<relative path>` and mark the landing archived.
+A rerun after a kill redoes 3-5 for a file whose ledger row is missing (same paths, same content)
+and only 5 for one whose ledger row exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from ingestion import ledger, quarantine, vault
+from ingestion.contracts import Contract, load_contract
+from ingestion.delivery import Delivery, list_inbox, parse_delivery
+from ingestion.lake import StagedParquet, delivery_path, dictionary_columns, ensure_schema_files, lake_schema
+from ingestion.normalise import BatchResult, DeliveryContext, normalise_batch
+from ingestion.pseudonymise import load_or_create_key
+from ingestion.rawstore import RawScan, archive_raw, hash_file, move_to_archive
+from ingestion.readers import (
+    MISSING_COLUMN,
+    UNREADABLE,
+    FileRejected,
+    SlowPathNeeded,
+    Source,
+    open_source,
+)
+from ingestion.settings import DataRoot
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class LandingResult:
+    file_name: str
+    dataset: str | None
+    cutoff_date: dt.date | None
+    seq: int | None
+    sha256: str | None
+    status: str  # landed, superseded, duplicate, rejected, not_a_dataset
+    reason: str | None = None  # `<code>: <text>` for a file rejected whole / not landed
+    rows_in: int = 0
+    rows_landed: int = 0
+    rows_rejected: int = 0
+    rows_skipped: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+
+    @property
+    def reason_code(self) -> str | None:
+        return self.reason.split(":", 1)[0] if self.reason else None
+
+
+@dataclass
+class _Outcome:
+    """What reading a file produced, before anything is committed."""
+
+    rows_in: int = 0
+    rows_landed: int = 0
+    rows_skipped: int = 0
+    rejected_rows: int = 0
+    rejections: list[pl.DataFrame] = field(default_factory=list)
+    quarantine: list[pl.DataFrame] = field(default_factory=list)
+    vault: list[pl.DataFrame] = field(default_factory=list)
+    encoding: str | None = None
+    extras: list[str] = field(default_factory=list)
+
+
+class _Rejected(Exception):
+    def __init__(self, code: str, text: str, rows_in: int, column: str | None = None, encoding: str | None = None,
+                 extras: list[str] | None = None):
+        super().__init__(text)
+        self.code, self.text, self.rows_in, self.column = code, text, rows_in, column
+        self.encoding, self.extras = encoding, extras or []
+
+
+# ---------------------------------------------------------------- public
+
+
+def land_inbox(
+    root: DataRoot, inbox: Path | None = None, dataset: str | None = None, progress: Progress | None = None
+) -> list[LandingResult]:
+    """Land every file of the inbox (root and dataset folders), oldest cut-off first, seq ascending.
+
+    `progress(done, total, file_name)` is called before each file and once at the end (file_name '').
+    """
+    inbox = inbox or root.inbox
+    ensure_schema_files(root)
+    deliveries = list_inbox(inbox, dataset)
+    key = load_or_create_key(root)
+    results = []
+    for done, delivery in enumerate(deliveries):
+        if progress:
+            progress(done, len(deliveries), delivery.file_name)
+        results.append(_land(root, delivery, key))
+    vault.compact(root)
+    ledger.export_deliveries(root)
+    if progress:
+        progress(len(deliveries), len(deliveries), "")
+    return results
+
+
+def land_file(root: DataRoot, path: Path, inbox: Path | None = None) -> LandingResult:
+    """Land one file of the inbox (the Airflow landing DAG lands one dataset's files one by one)."""
+    inbox = inbox or root.inbox
+    ensure_schema_files(root)
+    result = _land(root, parse_delivery(Path(path), inbox), load_or_create_key(root))
+    vault.compact(root)
+    ledger.export_deliveries(root)
+    return result
+
+
+# ---------------------------------------------------------------- one file
+
+
+def _land(root: DataRoot, delivery: Delivery, key: bytes) -> LandingResult:
+    if delivery.dataset is None:
+        return _not_a_dataset(root, delivery)
+    scan = archive_raw(root, delivery.path)
+    with ledger.open_ledger(root) as conn:
+        resumed = ledger.unfinished(conn, delivery.file_name, scan.sha256)
+        if resumed is not None:
+            return _finish_move(root, conn, delivery, scan.sha256, resumed)
+        contract = load_contract(delivery.dataset)
+        try:
+            _precheck(conn, delivery, scan)
+            outcome = _read(root, delivery, contract, scan, key)
+        except _Rejected as rejected:
+            return _record_rejected(root, conn, delivery, scan, rejected)
+        except _Duplicate as dup:
+            return _record_duplicate(root, conn, delivery, scan, dup.first)
+        return _commit(root, conn, delivery, scan, outcome)
+
+
+class _Duplicate(Exception):
+    def __init__(self, first: sqlite3.Row):
+        super().__init__("duplicate")
+        self.first = first
+
+
+def _precheck(conn: sqlite3.Connection, delivery: Delivery, scan: RawScan) -> None:
+    """Whole-file decisions that need no reading beyond the raw scan."""
+    first = ledger.landed_with_sha(conn, scan.sha256)
+    if first is not None:
+        raise _Duplicate(first)
+    if delivery.cutoff is None:
+        raise _Rejected("bad_date", f"{delivery.problem}", _estimate(delivery, scan))
+    today = dt.date.today()
+    if delivery.cutoff > today:
+        raise _Rejected(
+            "bad_date",
+            f"cut-off date {delivery.cutoff.isoformat()} in the file name is after today ({today.isoformat()}): "
+            "an extract cannot describe the future",
+            _estimate(delivery, scan),
+        )
+    clash = ledger.same_number(conn, delivery.dataset or "", delivery.cutoff, delivery.seq)
+    if clash is not None:
+        raise _Rejected(
+            "conflicting_delivery",
+            f"delivery number {delivery.seq} of {delivery.dataset} {delivery.cutoff.isoformat()} was already landed "
+            f"from {clash['file_name']} with other content (a bare file and _1 are the same number)",
+            _estimate(delivery, scan),
+        )
+
+
+def _estimate(delivery: Delivery, scan: RawScan) -> int:
+    """Data rows of a file rejected before reading: counted by reading it if it can be read."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="count-") as tmp:
+            source = open_source(delivery.path, delivery.ext, scan, load_contract(delivery.dataset or ""), Path(tmp))
+            return _count_rows(source)
+    except Exception as err:  # counting is best effort: any failure falls back to the line estimate
+        rows = getattr(err, "rows_in", None)
+        return int(rows or 0)
+
+
+def _count_rows(source: Source) -> int:
+    try:
+        return sum(b.height for b in source.batches(False))
+    except SlowPathNeeded:
+        return sum(b.height for b in source.batches(True))
+
+
+def _read(root: DataRoot, delivery: Delivery, contract: Contract, scan: RawScan, key: bytes) -> _Outcome:
+    assert delivery.cutoff is not None
+    ctx = DeliveryContext(delivery.file_name, scan.sha256, delivery.cutoff, delivery.seq, key, dt.date.today())
+    work = root.root / ".work"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        try:
+            source = open_source(delivery.path, delivery.ext, scan, contract, Path(tmp))
+        except FileRejected as err:
+            raise _Rejected(err.reason, err.message, err.rows_in or 0) from None
+        hmap = source.header
+        if hmap.duplicates:
+            raise _Rejected(UNREADABLE, f"header(s) {', '.join(hmap.duplicates)} appear more than once: "
+                            "which column holds the value is ambiguous", _safe_count(source),
+                            encoding=source.encoding, extras=hmap.extras)
+        if hmap.missing:
+            raise _Rejected(MISSING_COLUMN, f"missing required column(s): {', '.join(hmap.missing)}",
+                            _safe_count(source), column=", ".join(hmap.missing), encoding=source.encoding,
+                            extras=hmap.extras)
+        lake = StagedParquet(delivery_path(root, contract.dataset, delivery.cutoff, delivery.seq, scan.sha256),
+                             lake_schema(contract.dataset), dictionary=dictionary_columns(contract.dataset))
+        try:
+            try:
+                outcome = _process(source, False, contract, ctx, lake)
+            except SlowPathNeeded as why:
+                log.info("%s: exact CSV reader (%s)", delivery.file_name, why)
+                lake.discard()
+                lake = StagedParquet(lake.target, lake.schema, dictionary=dictionary_columns(contract.dataset))
+                outcome = _process(source, True, contract, ctx, lake)
+        except FileRejected as err:
+            lake.discard()
+            raise _Rejected(err.reason, err.message, err.rows_in or source.estimated_rows,
+                            encoding=source.encoding, extras=hmap.extras) from None
+        except BaseException:
+            lake.discard()
+            raise
+        lake.commit()
+        outcome.encoding, outcome.extras = source.encoding, hmap.extras
+        return outcome
+
+
+def _safe_count(source: Source) -> int:
+    try:
+        return _count_rows(source)
+    except FileRejected as err:
+        return err.rows_in or source.estimated_rows
+
+
+def _process(source: Source, slow: bool, contract: Contract, ctx: DeliveryContext, lake: StagedParquet) -> _Outcome:
+    outcome = _Outcome()
+    batches: Iterator[pl.DataFrame] = source.batches(slow)
+    for batch in batches:
+        result = normalise_batch(batch, contract, source.header, ctx)
+        lake.write(result.landed)
+        _collect(outcome, result, contract)
+    return outcome
+
+
+def _collect(outcome: _Outcome, result: BatchResult, contract: Contract) -> None:
+    outcome.rows_in += result.rows_in
+    outcome.rows_landed += result.landed.height
+    outcome.rows_skipped += result.rows_skipped
+    outcome.rejected_rows += result.rows_rejected
+    if result.rejections.height:
+        outcome.rejections.append(result.rejections)
+        outcome.quarantine.append(
+            result.rejections.join(result.rejected_rows, left_on="data_row", right_on="_data_row", how="left")
+            .drop("_source_line")
+        )
+    if result.vault.height:
+        outcome.vault.append(result.vault)
+
+
+# ---------------------------------------------------------------- recording
+
+
+def _private_fields(contract: Contract) -> set[str]:
+    """Fields whose raw values never reach the ledger (IDs, names, other personal data)."""
+    return {c.field for c in contract.columns if c.kind == "id" or c.pii is not None}
+
+
+def _ledger_rejections(delivery: Delivery, sha256: str, frames: list[pl.DataFrame], contract: Contract) -> list[tuple]:
+    if not frames:
+        return []
+    private = list(_private_fields(contract))
+    frame = pl.concat(frames).with_columns(
+        pl.when(pl.col("field").is_in(private) | (pl.col("field") == "")).then(pl.lit(""))
+        .otherwise(pl.col("raw_value")).alias("raw_value"),
+        pl.lit(delivery.file_name).alias("file_name"),
+        pl.lit(delivery.dataset).alias("dataset"),
+        pl.lit(sha256).alias("sha256"),
+    )
+    return frame.select(ledger.REJECTION_COLUMNS).rows()
+
+
+def _commit(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan,
+            outcome: _Outcome) -> LandingResult:
+    contract = load_contract(delivery.dataset or "")
+    assert delivery.cutoff is not None
+    quarantine.write_rows(root, contract.dataset, scan.sha256, outcome.quarantine)
+    if outcome.vault:
+        persons = pl.concat(outcome.vault).unique(subset="person_key", keep="last", maintain_order=True)
+        vault.write_part(root, scan.sha256, persons, delivery.cutoff, delivery.seq)
+    rejections = _ledger_rejections(delivery, scan.sha256, outcome.rejections, contract)
+    try:
+        with ledger.transaction(conn):
+            first = ledger.landed_with_sha(conn, scan.sha256)
+            clash = ledger.same_number(conn, contract.dataset, delivery.cutoff, delivery.seq)
+            if first is not None or clash is not None:
+                raise _Late(first, clash)  # another process landed it meanwhile
+            status = "superseded" if ledger.higher_seq_landed(
+                conn, contract.dataset, delivery.cutoff, delivery.seq) else "landed"
+            result = LandingResult(
+                delivery.file_name, contract.dataset, delivery.cutoff, delivery.seq, scan.sha256, status, None,
+                outcome.rows_in, outcome.rows_landed, outcome.rejected_rows, outcome.rows_skipped, outcome.extras,
+            )
+            landing_id = ledger.insert_landing(conn, _row(result, outcome.encoding))
+            ledger.insert_rejections(conn, landing_id, rejections)
+            if status == "landed":
+                ledger.supersede_lower(conn, contract.dataset, delivery.cutoff, delivery.seq)
+    except _Late as late:
+        if late.first is not None:
+            return _record_duplicate(root, conn, delivery, scan, late.first)
+        return _record_rejected(root, conn, delivery, scan, _Rejected(
+            "conflicting_delivery", f"delivery number {delivery.seq} was landed meanwhile from "
+            f"{late.clash['file_name']} with other content", outcome.rows_in))
+    _move(root, conn, delivery, scan.sha256, landing_id)
+    return result
+
+
+class _Late(Exception):
+    def __init__(self, first: sqlite3.Row | None, clash: sqlite3.Row | None):
+        super().__init__("landed meanwhile")
+        self.first, self.clash = first, clash
+
+
+def _row(result: LandingResult, encoding: str | None) -> dict:
+    return {
+        "file_name": result.file_name,
+        "dataset": result.dataset,
+        "cutoff_date": result.cutoff_date.isoformat() if result.cutoff_date else None,
+        "seq": result.seq,
+        "sha256": result.sha256,
+        "status": result.status,
+        "reason": result.reason,
+        "rows_in": result.rows_in,
+        "rows_landed": result.rows_landed,
+        "rows_rejected": result.rows_rejected,
+        "rows_skipped": result.rows_skipped,
+        "extra_columns": json.dumps(result.extra_columns, ensure_ascii=False) if result.extra_columns else None,
+        "encoding": encoding,
+    }
+
+
+def _record_rejected(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan,
+                     rejected: _Rejected) -> LandingResult:
+    text = f"{delivery.file_name}: {rejected.text}"
+    result = LandingResult(
+        delivery.file_name, delivery.dataset, delivery.cutoff, delivery.seq, scan.sha256, "rejected",
+        f"{rejected.code}: {text}", rejected.rows_in, 0, rejected.rows_in, 0, rejected.extras,
+    )
+    row = (delivery.file_name, delivery.dataset, None, None, rejected.column or "", "", rejected.code, "", text,
+           scan.sha256)
+    quarantine.write_file_rejection(root, delivery.dataset or "_unknown", scan.sha256, rejected.code, text)
+
+    with ledger.transaction(conn):
+        landing_id = ledger.insert_landing(conn, _row(result, rejected.encoding))
+        ledger.insert_rejections(conn, landing_id, [row])
+    log.warning("rejected %s", text)
+    _move(root, conn, delivery, scan.sha256, landing_id)
+    return result
+
+
+def _record_duplicate(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan,
+                      first: sqlite3.Row) -> LandingResult:
+    result = LandingResult(
+        delivery.file_name, delivery.dataset, delivery.cutoff, delivery.seq, scan.sha256, "duplicate",
+        f"duplicate: the same content was landed before as {first['file_name']}",
+    )
+    with ledger.transaction(conn):
+        landing_id = ledger.insert_landing(conn, _row(result, None))
+    _move(root, conn, delivery, scan.sha256, landing_id)
+    return result
+
+
+def _not_a_dataset(root: DataRoot, delivery: Delivery) -> LandingResult:
+    sha = hash_file(delivery.path)
+    result = LandingResult(delivery.file_name, None, None, None, sha, "not_a_dataset",
+                           f"not_a_dataset: {delivery.file_name}: {delivery.problem}; the file stays in the inbox")
+    with ledger.open_ledger(root) as conn, ledger.transaction(conn):
+        ledger.insert_landing(conn, _row(result, None))
+    log.warning("%s", result.reason)
+    return result
+
+
+def _move(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, sha256: str, landing_id: int) -> None:
+    if delivery.path.exists():
+        move_to_archive(root, delivery.path, delivery.file_name, sha256)
+    with ledger.transaction(conn):
+        ledger.mark_archived(conn, landing_id)
+
+
+def _finish_move(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, sha256: str,
+                 row: sqlite3.Row) -> LandingResult:
+    """A landing recorded by a process that stopped before moving its inbox file: finish it."""
+    _move(root, conn, delivery, sha256, row["id"])
+    extras = json.loads(row["extra_columns"]) if row["extra_columns"] else []
+    cutoff = dt.date.fromisoformat(row["cutoff_date"]) if row["cutoff_date"] else None
+    return LandingResult(row["file_name"], row["dataset"], cutoff, row["seq"], row["sha256"], row["status"],
+                         row["reason"], row["rows_in"], row["rows_landed"], row["rows_rejected"],
+                         row["rows_skipped"], extras)
+
+
+def cleanup_work(root: DataRoot) -> None:
+    """Remove temporary reading folders left by a killed process."""
+    shutil.rmtree(root.root / ".work", ignore_errors=True)

@@ -1,0 +1,250 @@
+"""warehouse.orchestration: schedules from contracts, delivery windows, lateness, run dates, the trigger."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+if "airflow" not in sys.modules:  # airflow reads its home at import: never the user's ~/airflow
+    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="safetynet-airflow-"))
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+from ingestion.settings import DataRoot  # noqa: E402
+from warehouse import orchestration as orch  # noqa: E402
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def _cst(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=CST)
+
+
+def _ledger(root: DataRoot, rows: list[tuple[str, str, str]]) -> None:
+    root.root.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(root.ledger)
+    con.execute("CREATE TABLE landings (file_name TEXT, dataset TEXT, cutoff_date TEXT, status TEXT)")
+    con.executemany("INSERT INTO landings VALUES (?, ?, ?, ?)", [(f"{d}_{c}.csv", d, c, s) for d, c, s in rows])
+    con.commit()
+    con.close()
+
+
+def _deliver(root: DataRoot, name: str, folder: str | None = None) -> Path:
+    target = root.inbox / folder if folder else root.inbox
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / name
+    path.write_text("x\n", encoding="utf-8")
+    return path
+
+
+def test_every_contract_frequency_has_a_cadence() -> None:
+    infos = orch.read_datasets()
+    assert len(infos) == len(list(orch.CONTRACTS_DIR.glob("*.yaml")))
+    for info in infos:
+        assert info.frequency in orch.CADENCES, info
+    assert {i.dataset for i in infos} >= {"mz_household", "wjw_death", "feedback", "jyt_student_aid"}
+
+
+def test_unknown_frequency_is_an_error() -> None:
+    with pytest.raises(ValueError, match="fortnightly"):
+        orch.cadence("fortnightly")
+
+
+@pytest.mark.parametrize(
+    ("frequency", "moment", "start", "end"),
+    [
+        ("monthly", _cst(2026, 11, 1, 6), dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
+        ("weekly", _cst(2026, 11, 2, 6), dt.date(2026, 10, 26), dt.date(2026, 11, 1)),
+        ("quarterly", _cst(2026, 10, 1, 6), dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+        ("each_term", _cst(2026, 11, 1, 6), dt.date(2026, 5, 1), dt.date(2026, 10, 31)),
+        ("monthly", _cst(2026, 3, 1, 6), dt.date(2026, 2, 1), dt.date(2026, 2, 28)),
+    ],
+)
+def test_delivery_window(frequency: str, moment: dt.datetime, start: dt.date, end: dt.date) -> None:
+    window = orch.delivery_window("x", frequency, moment)
+    assert (window.start, window.end) == (start, end)
+    assert window.due_at == moment + orch.cadence(frequency).grace
+
+
+def test_window_uses_china_time() -> None:
+    # 22:00 UTC on 31 Oct is 06:00 on 1 Nov in Shandong: the October window
+    window = orch.delivery_window("x", "monthly", dt.datetime(2026, 10, 31, 22, tzinfo=dt.timezone.utc))
+    assert (window.start, window.end) == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+
+
+@pytest.mark.parametrize(
+    ("requested", "logical", "after", "expected"),
+    [
+        ("2026-06-30", None, None, dt.date(2026, 6, 30)),
+        (None, _cst(2026, 11, 8, 6), None, dt.date(2026, 10, 31)),
+        ("", None, _cst(2026, 3, 2, 9), dt.date(2026, 2, 28)),
+        (None, dt.datetime(2026, 12, 31, 17, tzinfo=dt.timezone.utc), None, dt.date(2026, 12, 31)),
+        (dt.date(2025, 1, 31), _cst(2026, 11, 8), None, dt.date(2025, 1, 31)),
+    ],
+)
+def test_resolve_run_date(requested, logical, after, expected) -> None:
+    assert orch.resolve_run_date(requested, logical, after) == expected
+
+
+def test_resolve_run_date_rejects_garbage() -> None:
+    with pytest.raises(ValueError):
+        orch.resolve_run_date("31/10/2026", None, None)
+    with pytest.raises(ValueError):
+        orch.resolve_run_date(None, None, None)
+
+
+def test_add_months_clamps_to_month_end() -> None:
+    assert orch.add_months(dt.date(2026, 3, 31), -1) == dt.date(2026, 2, 28)
+    assert orch.add_months(dt.date(2026, 1, 15), -6) == dt.date(2025, 7, 15)
+    assert orch.add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
+
+
+def test_pending_files_keep_datasets_apart(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    _deliver(root, "mz_application_20261025.csv")
+    _deliver(root, "mz_application_member_20261025.csv")
+    _deliver(root, "mz_application_20261025_2.xlsx", folder="mz_application")
+    _deliver(root, "notes.txt")
+    found = orch.pending_files(root.inbox, "mz_application")
+    assert sorted(name for name, _ in found) == ["mz_application/mz_application_20261025_2.xlsx",
+                                                 "mz_application_20261025.csv"]
+    assert {cutoff for _, cutoff in found} == {dt.date(2026, 10, 25)}
+
+
+def test_delivery_status_from_inbox_and_ledger(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    window = orch.delivery_window("mz_household", "monthly", _cst(2026, 11, 1, 6))
+    assert not orch.delivery_status(root, window).delivered  # nothing anywhere, no ledger yet
+
+    _deliver(root, "mz_household_20260930.csv")  # last month's: outside the window
+    status = orch.delivery_status(root, window)
+    assert not status.delivered and status.other_pending == ("mz_household_20260930.csv",)
+
+    _ledger(root, [("mz_household", "2026-10-31", "rejected"), ("mz_member", "2026-10-31", "landed")])
+    assert not orch.delivery_status(root, window).delivered  # a rejected landing is not a delivery
+
+    _deliver(root, "mz_household_20261031.csv")
+    assert orch.delivery_status(root, window).pending == ("mz_household_20261031.csv",)
+
+
+def test_already_landed_counts_as_delivered(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    _ledger(root, [("wjw_death", "2026-10-30", "superseded"), ("wjw_death", "2026-09-01", "landed")])
+    window = orch.delivery_window("wjw_death", "weekly", _cst(2026, 11, 2, 6))
+    status = orch.delivery_status(root, window)
+    assert status.delivered and status.landed == ("2026-10-30",) and status.pending == ()
+
+
+def test_unreadable_ledger_counts_nothing(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    root.root.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(root.ledger).execute("CREATE TABLE other (x)").connection.close()
+    assert orch.landed_cutoffs(root.ledger, "wjw_death") == []
+
+
+def test_lateness() -> None:
+    window = orch.delivery_window("wjw_death", "weekly", _cst(2026, 11, 2, 6))
+    empty = orch.DeliveryStatus(window, (), (), ())
+    assert not orch.is_late(empty, window.due_at - dt.timedelta(seconds=1))
+    assert orch.is_late(empty, window.due_at)
+    arrived = orch.DeliveryStatus(window, ("wjw_death_20261101.csv",), (), ())
+    assert not orch.is_late(arrived, window.due_at + dt.timedelta(days=30))
+    anytime = orch.delivery_window("feedback", "any_time", _cst(2026, 11, 2, 7))
+    assert not orch.is_late(orch.DeliveryStatus(anytime, (), (), ()), _cst(2030, 1, 1))
+    message = orch.late_message(window, Path("/data/inbox"))
+    assert "LATE DELIVERY" in message and "wjw_death" in message and "2026-10-26..2026-11-01" in message
+
+
+def test_run_trigger_datasets_are_the_monthly_ones() -> None:
+    infos = [orch.DatasetInfo("a", "", "", "snapshot", "monthly"), orch.DatasetInfo("b", "", "", "", "weekly"),
+             orch.DatasetInfo("c", "", "", "", "monthly")]
+    assert orch.run_trigger_datasets(infos) == ["a", "c"]
+    assert "mz_household" in orch.run_trigger_datasets(orch.read_datasets())
+
+
+def test_describe_landing_takes_objects_and_dicts() -> None:
+    class Result:
+        file_name = "mz_member_20261031.csv"
+        status = "landed"
+        rows_landed = 12
+        cutoff_date = dt.date(2026, 10, 31)
+
+    assert orch.describe_landing(Result()) == {"file_name": "mz_member_20261031.csv", "status": "landed",
+                                               "rows_landed": 12, "cutoff_date": "2026-10-31"}
+    assert orch.describe_landing({"status": "rejected", "reason": "empty_file"}) == {
+        "status": "rejected", "reason": "empty_file"}
+
+
+def test_latest_run_date(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    assert orch.latest_run_date(root) is None
+    root.root.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(root.ledger)
+    con.execute("CREATE TABLE warning_register (run_date TEXT, warning_id TEXT)")
+    con.executemany("INSERT INTO warning_register VALUES (?, 'w')", [("2026-09-30",), ("2026-10-31",)])
+    con.commit()
+    con.close()
+    assert orch.latest_run_date(root) == dt.date(2026, 10, 31)  # from the saved registers
+    con = sqlite3.connect(root.ledger)
+    con.execute("CREATE TABLE runs (run_date TEXT)")
+    con.execute("INSERT INTO runs VALUES ('2026-08-31')")
+    con.commit()
+    con.close()
+    assert orch.latest_run_date(root) == dt.date(2026, 10, 31)  # the latest of both
+    assert orch.feedback_run_date(None, _cst(2026, 12, 3), None, root) == dt.date(2026, 10, 31)
+    assert orch.feedback_run_date("2026-09-30", None, None, root) == dt.date(2026, 9, 30)
+
+
+def _run_trigger(trigger: orch.DeliveryTrigger, timeout: float) -> dict:
+    async def first_event() -> dict:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("trigger ended without an event")
+
+    return asyncio.run(asyncio.wait_for(first_event(), timeout))
+
+
+def test_trigger_fires_when_the_file_arrives(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    root.inbox.mkdir(parents=True)
+    moment = dt.datetime.now(dt.timezone.utc)
+    trigger = orch.DeliveryTrigger(str(root.root), "wjw_death", "weekly", moment.isoformat(), 3600, 0.05)
+    name = f"wjw_death_{(orch.china_time(moment).date() - dt.timedelta(days=1)):%Y%m%d}.csv"
+
+    async def deliver_later() -> None:
+        await asyncio.sleep(0.3)
+        _deliver(root, name)
+
+    async def both() -> dict:
+        task = asyncio.ensure_future(deliver_later())
+        async for event in trigger.run():
+            await task
+            return event.payload
+        raise AssertionError("no event")
+
+    payload = asyncio.run(asyncio.wait_for(both(), 10))
+    assert payload["state"] == "delivered" and payload["pending"] == [name]
+
+
+def test_trigger_reports_late_at_the_due_time(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    moment = dt.datetime.now(dt.timezone.utc)
+    trigger = orch.DeliveryTrigger(str(root.root), "wjw_death", "weekly", moment.isoformat(), 0.5, 60.0)
+    started = dt.datetime.now()
+    payload = _run_trigger(trigger, timeout=10)
+    assert payload["state"] == "late"
+    assert (dt.datetime.now() - started).total_seconds() < 5  # woke at the due time, not after a 60 s poke
+
+
+def test_trigger_serializes_to_its_own_class() -> None:
+    trigger = orch.DeliveryTrigger("/d", "wjw_death", "weekly", "2026-11-02T06:00:00+08:00", 60, 5)
+    path, kwargs = trigger.serialize()
+    assert path == "warehouse.orchestration.DeliveryTrigger"
+    assert orch.DeliveryTrigger(**kwargs).serialize() == (path, kwargs)

@@ -1,0 +1,132 @@
+"""generate_province: write a synthetic province's deliveries into the inbox and its ground truth.
+
+Streams one delivery at a time (background frames are derived per cut-off, written, then dropped), so
+memory grows with the population, not with the number of deliveries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+from ingestion.pseudonymise import load_or_create_key
+from ingestion.reference import load_reference
+from ingestion.settings import DataRoot
+from warehouse.generator.applications import BackgroundApplications
+from warehouse.generator.background_events import Events
+from warehouse.generator.background_rosters import Rosters
+from warehouse.generator.calendar import Schedule, build_schedule, month_end
+from warehouse.generator.catalogue import plant_all
+from warehouse.generator.deliveries import Deliveries
+from warehouse.generator.params import RunParams
+from warehouse.generator.people import PlantedPeople
+from warehouse.generator.plant import Plant
+from warehouse.generator.population import build_population
+from warehouse.generator.rand import stream
+from warehouse.generator.regions import build_villages
+from warehouse.generator.store import RecordStore
+from warehouse.generator.summary import GenerationSummary
+from warehouse.generator.truth_check import check
+from warehouse.generator.truth_expected import expected_identifications, compare
+
+log = logging.getLogger(__name__)
+CHECK_LIMIT = 50_000  # households: above this the independent check is opt-in (it holds all records)
+
+
+class GenerationError(RuntimeError):
+    """The generated data does not produce the planted truth (or the arguments are unusable)."""
+
+
+def _validate(households: int, months: int, run_date: dt.date) -> None:
+    if households < 100:
+        raise GenerationError("households must be at least 100")
+    if months < 12:
+        raise GenerationError("months must be at least 12 (W03(b) and W08(b) need a year of history)")
+    if month_end(run_date) != run_date:
+        raise GenerationError("the run date must be a month end (monthly deliveries are cut at month ends)")
+
+
+def _prepare(root: DataRoot, overwrite: bool) -> None:
+    inbox = root.inbox
+    if inbox.exists() and any(inbox.iterdir()):
+        if not overwrite:
+            raise GenerationError(f"{inbox} is not empty: use --overwrite (overwrite=True) to replace the inbox and truth")
+        shutil.rmtree(inbox)
+        shutil.rmtree(root.truth, ignore_errors=True)
+    inbox.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(root.truth, ignore_errors=True)
+
+
+def generate_province(
+    root: DataRoot, *, households: int = 2000, months: int = 12, seed: int = 20261031,
+    run_date: dt.date = dt.date(2026, 10, 31), bad_deliveries: bool = False, overwrite: bool = False,
+    check_truth: bool | None = None,
+) -> GenerationSummary:  # fmt: skip
+    """Write `<root>/inbox/` and `<root>/truth/`; see docs/internals.md and warehouse/generator/README.md."""
+    started = time.perf_counter()
+    _validate(households, months, run_date)
+    _prepare(root, overwrite)
+    reference = load_reference(root)
+    params = RunParams(reference, run_date)
+    schedule = build_schedule(run_date, months)
+    villages = build_villages(reference, stream(seed, "villages"))
+    key = load_or_create_key(root)
+    people = PlantedPeople(stream(seed, "planted people"))
+    counties = reference.counties()["county_code"].to_list()
+    plant = Plant(schedule, params, villages, people, key, stream(seed, "plant"))
+    plant_all(plant, counties, stream(seed, "counties"))
+    applicants = BackgroundApplications(seed, schedule, params, villages, households, people).build()
+    population = build_population(seed, schedule, villages, params.county_table(counties), households)
+    names = dict(reference.counties().select("county_code", "county_name").iter_rows())
+    rosters = Rosters(seed, population, schedule.monthly)
+    events = Events(seed, schedule, population, rosters, names)
+    do_check = households <= CHECK_LIMIT if check_truth is None else check_truth
+    with tempfile.TemporaryDirectory(prefix="safetynet-records-") as scratch:
+        store = RecordStore(Path(scratch)) if do_check else None
+        deliveries = Deliveries(root, seed, schedule, plant, rosters, events, applicants + plant.applications, people, counties, store)
+        deliveries.write_all(bad_deliveries)
+        identifications = expected_identifications(plant, population, schedule, applicants, key)
+        manifest = _manifest(households, months, seed, run_date, bad_deliveries, schedule, deliveries, plant, population)
+        counts = deliveries.write_truth(plant.warnings, identifications, manifest)
+        if store is not None:
+            problems = compare(check(store, reference, run_date, key), plant.warnings, identifications)
+            if problems:
+                raise GenerationError("the generated data does not produce the planted truth:\n" + "\n".join(problems[:60]))
+    return GenerationSummary(
+        files=len(deliveries.landings),
+        rows=sum(x.rows_in for x in deliveries.landings),
+        households=households,
+        persons=population.persons.height + people.count,
+        planted_scenarios=len(plant.scenarios),
+        seconds=time.perf_counter() - started,
+        truth_rows=counts,
+        checked=store is not None,
+    )
+
+
+def _manifest(
+    households: int, months: int, seed: int, run_date: dt.date, bad: bool, schedule: Schedule, deliveries: Deliveries,
+    plant: Plant, population: Any,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "generator": "warehouse.generator",
+        "arguments": {"households": households, "months": months, "seed": seed, "run_date": run_date.isoformat(), "bad_deliveries": bad},
+        "run_date": run_date.isoformat(),
+        "cutoffs": {f: [d.isoformat() for d in schedule.cutoffs(f)] for f in ("monthly", "weekly", "quarterly", "each_term")},
+        "counts": {
+            "files": len(deliveries.landings),
+            "rows": sum(x.rows_in for x in deliveries.landings),
+            "background_households": households,
+            "background_persons": population.persons.height,
+            "planted_households": len(plant.households),
+            "planted_scenarios": len(plant.scenarios),
+        },
+        "scenarios": plant.scenarios,
+        "files": deliveries.styles,
+    }
