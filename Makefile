@@ -17,7 +17,7 @@ demo: install
 	SAFETYNET_DATA=$(DEMO_DATA) $(UV) run safetynet run --date $(DEMO_RUN_DATE)
 
 test: install
-	$(UV) run pytest -n 2
+	$(UV) run pytest -n 2 --dist loadgroup
 
 # Debian packages the export/feedback/report tests need (headless Chromium, LibreOffice Calc); idempotent.
 TEST_DEBS ?= chromium libreoffice-calc-nogui

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import DAG, AssetAll, AssetOrTimeSchedule, Param, get_current_context, task
+from airflow.sdk import DAG, AssetAll, AssetOrTimeSchedule, Param, get_current_context, setup, task, teardown
 
 from warehouse import orchestration as orch
 
@@ -31,12 +31,13 @@ date (asset-triggered runs: before the moment they were triggered). Trigger with
 
 | task | what | retries | pool |
 |---|---|---|---|
-| resolve_run_date | the run date, shown in XCom | 0 | – |
+| resolve_run_date | (setup) the run date, shown in XCom; opens the run's row in the ledger (`runs`) | 0 | – |
 | land_pending | lands whatever the landing DAGs have not (never fails on a rejected file) | 1 | `{orch.LANDING_POOL}` |
-| check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | – |
+| check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | `{orch.LANDING_POOL}` |
 | build | dbt build of the warehouse at the run date (idempotent: rebuilt from the lake) | 2 | `{orch.WAREHOUSE_POOL}` |
 | publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
 | export | county workbooks of the run date (rewritten whole: idempotent) | 1 | – |
+| record_run | (teardown, runs whatever happened) closes the run's ledger row: succeeded, or the failed step | 0 | – |
 
 The pool `{orch.WAREHOUSE_POOL}` has **one slot**: DuckDB allows one writer, so a build or publish of
 this DAG never overlaps one of `safetynet_feedback`.
@@ -66,18 +67,21 @@ with DAG(
     default_args={"owner": orch.OWNER, "retries": orch.retries(1), "retry_delay": dt.timedelta(minutes=2)},
 ) as dag:
 
-    @task(retries=0)
+    @setup
+    @task(retries=0)  # a retry would open a second ledger row
     def resolve_run_date() -> str:
+        """The run date; opens the run's row in the ledger (`runs`, status running)."""
         context = get_current_context()
         run = context["dag_run"]
         chosen = orch.resolve_run_date(context["params"].get("run_date"), run.logical_date, run.run_after)
+        context["ti"].xcom_push(key="run_id", value=orch.start_run(chosen.isoformat()))
         return chosen.isoformat()
 
     @task(pool=orch.LANDING_POOL, multiple_outputs=False)
     def land_pending() -> dict:
         return orch.land_all()
 
-    @task(retries=orch.retries(2), multiple_outputs=False)
+    @task(pool=orch.LANDING_POOL, retries=orch.retries(2), multiple_outputs=False)
     def check() -> dict:
         return orch.check()
 
@@ -93,6 +97,15 @@ with DAG(
     def export(run_date: str) -> dict:
         return orch.export(run_date)
 
+    @teardown
+    @task(retries=orch.retries(1), multiple_outputs=False)
+    def record_run(run_date: str) -> dict:
+        """Closes the run's ledger row, whatever happened (a teardown: it does not change the run's state)."""
+        ti = get_current_context()["ti"]
+        results = {step: ti.xcom_pull(task_ids=step) for step in orch.RUN_STEPS}
+        return orch.finish_run(ti.xcom_pull(task_ids="resolve_run_date", key="run_id"), run_date, results)
+
     run_date = resolve_run_date()
     built = build(run_date)
-    run_date >> land_pending() >> check() >> built >> publish() >> export(run_date)
+    exported = export(run_date)
+    run_date >> land_pending() >> check() >> built >> publish() >> exported >> record_run(run_date)

@@ -48,7 +48,7 @@ class Metric:
     low: float | None = None  # OUT_OF_RANGE_ROWS / AGE_OUT_OF_RANGE_ROWS: the plausible range
     high: float | None = None
     pattern: str | None = None  # PATTERN_MISMATCH_ROWS
-    only_when: tuple[tuple[str, str], ...] = ()  # MEDIAN_RATIO: rows counted
+    only_when: tuple[tuple[str, tuple[str, ...]], ...] = ()  # MEDIAN_RATIO: (column, values) of rows counted
     target: tuple[str, str] | None = None  # ORPHAN_SHARE: (dataset, column) of the same cut-off
 
 

@@ -22,12 +22,14 @@ class Range:
 class MedianBasis:
     """An amount whose median must not jump between deliveries (positive amounts only).
 
-    `only_when` restricts the rows (column → value): reversals are left out of 医保 costs. A jump
-    beyond the critical factor holds the delivery when `critical`; otherwise it only warns.
+    `only_when` restricts the rows (column, values kept): reversals are left out of 医保 costs, and
+    wage bases are those of the employee schemes (residents' bases are a tenth of them, and their
+    share of a delivery varies). A jump beyond the critical factor holds the delivery when
+    `critical`; otherwise the suite only warns, at the warning factor.
     """
 
     column: str
-    only_when: tuple[tuple[str, str], ...] = ()
+    only_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
     critical: bool = True
 
 
@@ -51,6 +53,7 @@ class DatasetRules:
     compare_volume: bool = True  # rows against the previous delivery (not for files of varying origin)
 
 
+EMPLOYEE_SCHEMES = ("企业职工基本养老保险", "机关事业单位养老保险")
 YUAN_MONTHLY = 20_000  # no monthly benefit or wage base of a low-income household comes near this
 
 RULES: dict[str, DatasetRules] = {
@@ -88,12 +91,13 @@ RULES: dict[str, DatasetRules] = {
             Range("total_cost", -2_000_000, 2_000_000, "negative on a reversal"),
             Range("self_paid", -1_000_000, 1_000_000, "negative on a reversal"),
         ),
-        medians=(MedianBasis("self_paid", only_when=(("settlement_type", "正常"),)),),
+        medians=(MedianBasis("self_paid", only_when=(("settlement_type", ("正常",)),)),),
     ),
     "rsj_unemployment": DatasetRules(ordered_dates=(("closed_on", "registered_on"),)),
     "rsj_contribution": DatasetRules(
         ranges=(Range("wage_base", 0, 100_000),),
-        medians=(MedianBasis("wage_base", critical=False),),  # W05 reads it, but wages do move
+        # W05 reads it, but wages do move: a warning only
+        medians=(MedianBasis("wage_base", only_when=(("scheme", EMPLOYEE_SCHEMES),), critical=False),),
     ),
     "yjj_disaster": DatasetRules(
         ranges=(

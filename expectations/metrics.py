@@ -65,12 +65,12 @@ def optional_columns(view: ContractView) -> list[str]:
     return [c.name for c in view.columns if not c.required and not c.has_default]
 
 
-def basis_expr(column: str, only_when: tuple[tuple[str, str], ...]) -> pl.Expr:
+def basis_expr(column: str, only_when: tuple[tuple[str, tuple[str, ...]], ...]) -> pl.Expr:
     """The amounts whose median is watched: positive, and only rows matching `only_when`."""
     amount = pl.col(column).cast(pl.Float64)
     keep = amount > 0
-    for other, value in only_when:
-        keep = keep & (pl.col(other) == value)
+    for other, values in only_when:
+        keep = keep & pl.col(other).is_in(list(values))
     return pl.when(keep).then(amount).otherwise(None)
 
 
@@ -298,8 +298,8 @@ def _against(m: Metric, now: Profile, prev: Previous) -> Measured:
     was, name = prev.profile, prev.file_name
     details: dict[str, Any] = {"previous_delivery": name}
     if m.kind in (k.ROWS_CHANGE, k.ROWS_RATIO):
-        if not was.rows:
-            return Measured(None, f"not compared: {name} had no rows", details)
+        if not was.rows or (m.kind == k.ROWS_RATIO and was.rows < T.compare_min_rows):
+            return Measured(None, f"not compared: {now.rows:,} rows; {name} had only {was.rows:,}", details)
         ratio = now.rows / was.rows
         value, shown = (ratio - 1, f"{ratio - 1:+.1%}") if m.kind == k.ROWS_CHANGE else (ratio, f"×{ratio:.2f}")
         text = f"{now.rows:,} rows, {shown} against {name}: {was.rows:,} rows"
@@ -309,7 +309,10 @@ def _against(m: Metric, now: Profile, prev: Previous) -> Measured:
     column = m.columns[0]
     if m.kind == k.FILL_DROP:
         fill, before = now.fill.get(column, 0.0), was.fill.get(column, 0.0)
-        return Measured(before - fill, f"filled {fill:.1%} against {name}: {before:.1%}", details)
+        text = f"filled {fill:.1%} against {name}: {before:.1%}"
+        if min(now.rows, was.rows) < T.compare_min_rows:
+            return Measured(None, f"not compared: {text}, fewer than {T.compare_min_rows} rows", details)
+        return Measured(before - fill, text, details)
     median, before = now.medians.get(column), was.medians.get(column)
     if median is None or not before:
         return Measured(None, f"not compared: no positive {column} in this delivery or in {name}", details)

@@ -15,11 +15,14 @@ the last good one.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,8 +274,27 @@ def _datasets_in_order(todo: list[Delivery]) -> list[str]:
     return sorted({d.dataset for d in todo}, key=lambda name: (name not in first, name))
 
 
+@contextmanager
+def _one_check_at_a_time(root: DataRoot) -> Iterator[None]:
+    """Landing DAGs may each start a check step: one at a time, so the second finds the first's results
+    (and GX's file context is written by one process)."""
+    root.root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root.root / "checks.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def check_pending(root: DataRoot, progress: Progress | None = None) -> CheckSummary:
     """Validate every landed delivery not checked yet; hold back those failing a critical check."""
+    with _one_check_at_a_time(root):
+        return _check_pending(root, progress)
+
+
+def _check_pending(root: DataRoot, progress: Progress | None) -> CheckSummary:
     started = time.perf_counter()
     say = progress or (lambda message: log.info(message))
     with open_ledger(root) as conn:

@@ -104,10 +104,11 @@ def _rules(rules: DatasetRules) -> Iterator[Check]:
 
 
 def _median(basis: MedianBasis) -> Iterator[Check]:
-    metric = Metric(f"median_ratio__{basis.column}", k.MEDIAN_RATIO, (basis.column,), only_when=basis.only_when)
-    for tier in TIERS:
+    columns = (basis.column, *(other for other, _ in basis.only_when))
+    metric = Metric(f"median_ratio__{basis.column}", k.MEDIAN_RATIO, columns, only_when=basis.only_when)
+    for tier in TIERS if basis.critical else (WARNING,):
         factor = T.median_shift_factor_critical if tier == CRITICAL else T.median_shift_factor_warning
-        yield Check(f"median_shift__{basis.column}__{tier}", tier if basis.critical else WARNING, metric,
+        yield Check(f"median_shift__{basis.column}__{tier}", tier, metric,
                     1 / factor, factor,
                     f"median of positive {basis.column} within ÷{factor:g} … ×{factor:g} "
                     "of the previous good delivery's")

@@ -28,6 +28,10 @@ class Thresholds:
     # would not protect anything, but a department that stops sending must be noticed.
     increment_min_rows_warning: int = 1
     increment_change_factor_warning: float = 10.0  # rows more than ×10 or less than ÷10 the previous
+    # Shares and sizes of small deliveries swing by chance (a week with 3 deaths, 2 of them without a
+    # cause): fill rates are compared only when both deliveries have this many rows, and an
+    # increment's size only when the previous one had this many.
+    compare_min_rows: int = 50
 
     # Distribution shift of key amounts (median of the positive, non-reversal amounts) against the
     # previous good delivery: a median moving by more than this factor is a unit error (分 for 元,

@@ -82,6 +82,7 @@ class Contract:
     columns: tuple[Column, ...]
     skip_row_when_empty: str | None = None
     parts_checks: tuple[PartsCheck, ...] = ()
+    redelivery: str = "replace"  # replace: a higher seq supersedes (spec §1); accumulate: every delivery counts
 
     def column(self, field_name: str) -> Column:
         for col in self.columns:
@@ -166,7 +167,10 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
         columns=tuple(_column(c, dataset) for c in raw["columns"]),
         skip_row_when_empty=raw.get("skip_row_when_empty"),
         parts_checks=parts,
+        redelivery=str(raw.get("redelivery", "replace")),
     )
+    if contract.redelivery not in ("replace", "accumulate"):
+        raise ContractError(f"{dataset}: redelivery must be replace or accumulate")
     _validate(contract)
     return contract
 

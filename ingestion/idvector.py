@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from ingestion import idcard
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _WEIGHT_VECTOR = np.array(_WEIGHTS, dtype=np.int64)
-_CHECK = dict(enumerate("10X98765432"))
 _PROVINCE_NUMBERS = np.array(sorted(int(code) for code in idcard.PROVINCE_CODES))
 _PLAIN = r"^[\x20-\x7e]*$"
 
@@ -39,18 +40,30 @@ def fold_column(values: pl.Series) -> pl.Series:
     ).to_series()
 
 
-def _digit_matrix(first17: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(rows × 17 digits, whether the row was 17 digits at all); non-digit rows read as zeros."""
-    digits17 = first17.str.contains(r"^[0-9]{17}$").fill_null(False)
-    padded = pl.select(pl.when(digits17).then(first17).otherwise(pl.lit("0" * 17))).to_series()
-    if padded.is_empty():
-        return np.zeros((0, 17), dtype=np.int64), np.zeros(0, dtype=bool)
-    data = np.frombuffer(padded.str.join("").item().encode("ascii"), dtype=np.uint8)
-    return data.reshape(-1, 17).astype(np.int64) - 48, digits17.to_numpy()
+_OK, _EMPTY, _MANGLED, _FORMAT, _PROVINCE, _BIRTH, _CHECKSUM = range(7)
+_REASONS = {_MANGLED: idcard.SPREADSHEET_MANGLED, _FORMAT: idcard.BAD_FORMAT, _PROVINCE: idcard.INVALID_PROVINCE,
+            _BIRTH: idcard.INVALID_BIRTH_DATE, _CHECKSUM: idcard.BAD_CHECK_DIGIT}
+_CHECK_BYTES = np.frombuffer(b"10X98765432", dtype=np.uint8)
+_SCIENTIFIC = r"^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"
+
+
+def _bytes(values: pl.Series, width: int) -> np.ndarray:
+    """Strings all of `width` ASCII bytes → a (rows × width) uint8 matrix."""
+    if values.is_empty():
+        return np.zeros((0, width), dtype=np.uint8)
+    return np.frombuffer(values.str.join("").item().encode("ascii"), dtype=np.uint8).reshape(-1, width)
+
+
+def _strings(matrix: np.ndarray) -> pl.Series:
+    """A (rows × width) uint8 matrix → one string per row (through an Arrow buffer, no Python loop)."""
+    rows, width = matrix.shape
+    offsets = pa.py_buffer(np.arange(0, rows * width + 1, width, dtype=np.int32).tobytes())
+    data = pa.py_buffer(np.ascontiguousarray(matrix).tobytes())
+    return pl.Series(pa.Array.from_buffers(pa.string(), rows, [None, offsets, data]))
 
 
 def _number(d: np.ndarray, start: int, width: int) -> np.ndarray:
-    return d[:, start:start + width] @ (10 ** np.arange(width - 1, -1, -1))
+    return d[:, start:start + width].astype(np.int64) @ (10 ** np.arange(width - 1, -1, -1))
 
 
 def _valid_birth(d: np.ndarray, today: dt.date) -> np.ndarray:
@@ -59,61 +72,62 @@ def _valid_birth(d: np.ndarray, today: dt.date) -> np.ndarray:
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)] + (leap & (month == 2))
     ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days) & (year >= 1880)
-    as_number = year * 10000 + month * 100 + day
-    return ok & (as_number <= today.year * 10000 + today.month * 100 + today.day)
+    return ok & (year * 10000 + month * 100 + day <= today.year * 10000 + today.month * 100 + today.day)
 
 
-def _facts(first17: pl.Series, today: dt.date) -> pl.DataFrame:
-    """Check character, province and birth-date validity of every first-17, with numpy on the bytes."""
-    d, digits = _digit_matrix(first17)
-    total = d @ _WEIGHT_VECTOR
-    province = _number(d, 0, 2)
-    return pl.DataFrame({
-        "check": pl.Series(total % 11, dtype=pl.Int64).replace_strict(_CHECK, return_dtype=pl.String),
-        "province_ok": digits & np.isin(province, _PROVINCE_NUMBERS),
-        "birth_ok": digits & _valid_birth(d, today),
-    })
+def _judge(first17: np.ndarray, today: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Reason code before the check digit, and the check byte, of (rows × 17) ASCII bytes."""
+    digits = first17.astype(np.int64) - 48
+    code = np.full(len(first17), _OK, dtype=np.int8)
+    code[~np.isin(_number(digits, 0, 2), _PROVINCE_NUMBERS)] = _PROVINCE
+    code[(code == _OK) & ~_valid_birth(digits, today)] = _BIRTH
+    return code, _CHECK_BYTES[(digits @ _WEIGHT_VECTOR) % 11]
 
 
 def normalise_ids(raw: pl.Series, number_cell: pl.Series, today: dt.date | None = None) -> pl.DataFrame:
     """Columns `id18` (null when bad) and `reason` (null when good) for each raw value.
 
-    Empty values get neither: the caller decides whether empty is allowed.
+    Empty values get neither: the caller decides whether empty is allowed. The 18- and 15-character
+    candidates are judged in numpy on their bytes; everything else is a format problem.
     """
     today = today or dt.date.today()
     text = fold_column(raw.fill_null(""))
-    frame = pl.DataFrame({"t": text, "num": number_cell.fill_null(False)})
-    t = pl.col("t")
-    legacy17 = pl.concat_str(t.str.slice(0, 6), pl.lit("19"), t.str.slice(6, 9))
-    is15 = t.str.contains(r"^[0-9]{15}$")  # [0-9]: Unicode \d would also take other digits
-    is18 = t.str.contains(r"^[0-9]{17}[0-9X]$")
-    first17 = pl.when(is15).then(legacy17).otherwise(t.str.slice(0, 17))
-    out = frame.with_columns(first17=first17, is15=is15, is18=is18)
-    out = pl.concat([out, _facts(out.get_column("first17"), today)], how="horizontal")
-    reason = (
-        pl.when(t == "").then(None)
-        .when(pl.col("num")).then(pl.lit(idcard.SPREADSHEET_MANGLED))
-        .when(~pl.col("is15") & ~pl.col("is18") & t.str.contains(r"^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"))
-        .then(pl.lit(idcard.SPREADSHEET_MANGLED))
-        .when(~pl.col("is15") & ~pl.col("is18")).then(pl.lit(idcard.BAD_FORMAT))
-        .when(~pl.col("province_ok")).then(pl.lit(idcard.INVALID_PROVINCE))
-        .when(~pl.col("birth_ok")).then(pl.lit(idcard.INVALID_BIRTH_DATE))
-        .when(pl.col("is18") & (t.str.slice(17, 1) != pl.col("check"))).then(pl.lit(idcard.BAD_CHECK_DIGIT))
-        .otherwise(None)
-    )
-    id18 = pl.concat_str(pl.col("first17"), pl.col("check"))
-    out = out.with_columns(reason.alias("reason"))  # materialised once, then used twice
-    return out.select(
-        "reason",
-        pl.when(pl.col("reason").is_null() & (t != "")).then(id18).otherwise(None).alias("id18"),
-    )
+    n = len(text)
+    code = np.full(n, _FORMAT, dtype=np.int8)
+    id18 = pl.repeat(None, n, dtype=pl.String, eager=True).alias("id18")
+    length = text.str.len_bytes().to_numpy()
+    for width in (18, 15):
+        pick = (length == width) & text.str.contains(rf"^[0-9]{{{width - 1}}}[0-9X]$" if width == 18 else
+                                                     r"^[0-9]{15}$").to_numpy()
+        if not pick.any():
+            continue
+        rows = np.flatnonzero(pick)
+        matrix = _bytes(text.gather(rows), width)
+        first17 = matrix[:, :17] if width == 18 else np.hstack(
+            [matrix[:, :6], np.full((len(rows), 2), (49, 57), dtype=np.uint8), matrix[:, 6:]])
+        judged, check = _judge(first17, today)
+        if width == 18:
+            judged[(judged == _OK) & (matrix[:, 17] != check)] = _CHECKSUM
+        code[rows] = judged
+        good = rows[judged == _OK]
+        full = np.hstack([first17, check[:, None]])[judged == _OK]
+        id18 = id18.scatter(good, _strings(full)) if len(good) else id18
+    others = np.flatnonzero(code == _FORMAT)
+    if len(others):
+        rest = text.gather(others)
+        sci = rest.str.contains(_SCIENTIFIC).to_numpy()
+        code[others[sci]] = _MANGLED
+        code[others[(rest == "").to_numpy()]] = _EMPTY
+    code[number_cell.fill_null(False).to_numpy() & (code != _EMPTY)] = _MANGLED
+    reason = pl.Series("reason", code).replace_strict(_REASONS, default=None, return_dtype=pl.String)
+    id18 = pl.select(pl.when(pl.lit(pl.Series(code == _OK))).then(id18)).to_series().alias("id18")
+    return pl.DataFrame([reason, id18])
 
 
 def id_facts(id18: pl.Expr, prefix: str) -> list[pl.Expr]:
     """Birth date, sex and ID region of normalised IDs (docs/internals.md lake columns)."""
-    born = pl.concat_str(id18.str.slice(6, 4), pl.lit("-"), id18.str.slice(10, 2), pl.lit("-"), id18.str.slice(12, 2))
     return [
-        born.str.to_date("%Y-%m-%d", strict=False).alias(f"{prefix}birth_date"),
+        id18.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias(f"{prefix}birth_date"),
         pl.when(id18.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1).then(pl.lit("男"))
         .when(id18.is_not_null()).then(pl.lit("女")).otherwise(None).alias(f"{prefix}sex"),
         id18.str.slice(0, 6).alias(f"{prefix}id_region"),
@@ -138,6 +152,7 @@ class KeyCache:
         self._prefix = b"" if kind is None else f"{kind}:".encode("utf-8")
         self._chars = KEY_HEX_CHARS
         self._known = pl.DataFrame(schema={"value": pl.String, "key": pl.String})
+        self._lock = threading.Lock()
 
     def _mac(self, value: str) -> str:
         inner = self._inner.copy()
@@ -148,12 +163,14 @@ class KeyCache:
 
     def keys(self, values: pl.Series) -> pl.Series:
         frame = values.rename("value").to_frame()
-        new = frame.drop_nulls().unique().join(self._known, on="value", how="anti").get_column("value").to_list()
-        if new:
-            added = pl.DataFrame({"value": new, "key": [self._mac(v) for v in new]},
-                                 schema={"value": pl.String, "key": pl.String})
-            self._known = pl.concat([self._known, added])
-        joined = frame.join(self._known, on="value", how="left", maintain_order="left")
+        with self._lock:  # batches of one file may be keyed from several threads
+            new = frame.drop_nulls().unique().join(self._known, on="value", how="anti").get_column("value").to_list()
+            if new:
+                added = pl.DataFrame({"value": new, "key": [self._mac(v) for v in new]},
+                                     schema={"value": pl.String, "key": pl.String})
+                self._known = pl.concat([self._known, added], rechunk=False)
+            known = self._known
+        joined = frame.join(known, on="value", how="left", maintain_order="left")
         return joined.get_column("key").alias(values.name)
 
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import shutil
+import os
 import sqlite3
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,7 +109,12 @@ def land_inbox(
     for done, delivery in enumerate(deliveries):
         if progress:
             progress(done, len(deliveries), delivery.file_name)
-        results.append(_land(root, delivery, key))
+        try:
+            results.append(_land(root, delivery, key))
+        except FileNotFoundError:
+            if delivery.path.exists():
+                raise
+            log.info("%s was taken by another landing process", delivery.file_name)
     vault.compact(root)
     ledger.export_deliveries(root)
     if progress:
@@ -138,7 +145,7 @@ def _land(root: DataRoot, delivery: Delivery, key: bytes) -> LandingResult:
             return _finish_move(root, conn, delivery, scan.sha256, resumed)
         contract = load_contract(delivery.dataset)
         try:
-            _precheck(conn, delivery, scan)
+            _precheck(root, conn, delivery, scan)
             outcome = _read(root, delivery, contract, scan, key)
         except _Rejected as rejected:
             return _record_rejected(root, conn, delivery, scan, rejected)
@@ -153,20 +160,20 @@ class _Duplicate(Exception):
         self.first = first
 
 
-def _precheck(conn: sqlite3.Connection, delivery: Delivery, scan: RawScan) -> None:
+def _precheck(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan) -> None:
     """Whole-file decisions that need no reading beyond the raw scan."""
     first = ledger.landed_with_sha(conn, scan.sha256)
     if first is not None:
         raise _Duplicate(first)
     if delivery.cutoff is None:
-        raise _Rejected("bad_date", f"{delivery.problem}", _estimate(delivery, scan))
+        raise _Rejected("bad_date", f"{delivery.problem}", _estimate(root, delivery, scan))
     today = dt.date.today()
     if delivery.cutoff > today:
         raise _Rejected(
             "bad_date",
             f"cut-off date {delivery.cutoff.isoformat()} in the file name is after today ({today.isoformat()}): "
             "an extract cannot describe the future",
-            _estimate(delivery, scan),
+            _estimate(root, delivery, scan),
         )
     clash = ledger.same_number(conn, delivery.dataset or "", delivery.cutoff, delivery.seq)
     if clash is not None:
@@ -174,14 +181,21 @@ def _precheck(conn: sqlite3.Connection, delivery: Delivery, scan: RawScan) -> No
             "conflicting_delivery",
             f"delivery number {delivery.seq} of {delivery.dataset} {delivery.cutoff.isoformat()} was already landed "
             f"from {clash['file_name']} with other content (a bare file and _1 are the same number)",
-            _estimate(delivery, scan),
+            _estimate(root, delivery, scan),
         )
 
 
-def _estimate(delivery: Delivery, scan: RawScan) -> int:
+def _work_dir(root: DataRoot) -> Path:
+    """Scratch space on the data root's file system (a decoded GB18030 file can be large)."""
+    work = root.root / ".work"
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def _estimate(root: DataRoot, delivery: Delivery, scan: RawScan) -> int:
     """Data rows of a file rejected before reading: counted by reading it if it can be read."""
     try:
-        with tempfile.TemporaryDirectory(prefix="count-") as tmp:
+        with tempfile.TemporaryDirectory(dir=_work_dir(root), prefix="count-") as tmp:
             source = open_source(delivery.path, delivery.ext, scan, load_contract(delivery.dataset or ""), Path(tmp))
             return _count_rows(source)
     except Exception as err:  # counting is best effort: any failure falls back to the line estimate
@@ -199,9 +213,7 @@ def _count_rows(source: Source) -> int:
 def _read(root: DataRoot, delivery: Delivery, contract: Contract, scan: RawScan, key: bytes) -> _Outcome:
     assert delivery.cutoff is not None
     ctx = DeliveryContext(delivery.file_name, scan.sha256, delivery.cutoff, delivery.seq, key, dt.date.today())
-    work = root.root / ".work"
-    work.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=work) as tmp:
+    with tempfile.TemporaryDirectory(dir=_work_dir(root)) as tmp:
         try:
             source = open_source(delivery.path, delivery.ext, scan, contract, Path(tmp))
         except FileRejected as err:
@@ -247,11 +259,32 @@ def _safe_count(source: Source) -> int:
 def _process(source: Source, slow: bool, contract: Contract, ctx: DeliveryContext, lake: StagedParquet) -> _Outcome:
     outcome = _Outcome()
     batches: Iterator[pl.DataFrame] = source.batches(slow)
-    for batch in batches:
-        result = normalise_batch(batch, contract, source.header, ctx)
+    for result in _in_order(batches, lambda batch: normalise_batch(batch, contract, source.header, ctx)):
         lake.write(result.landed)
         _collect(outcome, result, contract)
     return outcome
+
+
+_BATCH_POOLS: dict[int, ThreadPoolExecutor] = {}
+IN_FLIGHT = 2  # batches normalised at once: two cores busy while memory stays bounded
+
+
+def _in_order(batches: Iterator[pl.DataFrame], work: Callable[[pl.DataFrame], BatchResult]) -> Iterator[BatchResult]:
+    """Normalise batches side by side (Polars releases the GIL), yielding results in file order."""
+    pid = os.getpid()  # one pool per process: threads do not survive a fork
+    pool = _BATCH_POOLS.setdefault(pid, ThreadPoolExecutor(max_workers=IN_FLIGHT, thread_name_prefix="batch"))
+    pending: deque[Future] = deque()
+    try:
+        for batch in batches:
+            pending.append(pool.submit(work, batch))
+            if len(pending) >= IN_FLIGHT:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:  # on an error: let running batches finish, drop their results
+            future.cancel()
+        wait(pending)
 
 
 def _collect(outcome: _Outcome, result: BatchResult, contract: Contract) -> None:
@@ -306,7 +339,8 @@ def _commit(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: 
             clash = ledger.same_number(conn, contract.dataset, delivery.cutoff, delivery.seq)
             if first is not None or clash is not None:
                 raise _Late(first, clash)  # another process landed it meanwhile
-            status = "superseded" if ledger.higher_seq_landed(
+            replaces = contract.redelivery == "replace"
+            status = "superseded" if replaces and ledger.higher_seq_landed(
                 conn, contract.dataset, delivery.cutoff, delivery.seq) else "landed"
             result = LandingResult(
                 delivery.file_name, contract.dataset, delivery.cutoff, delivery.seq, scan.sha256, status, None,
@@ -314,7 +348,7 @@ def _commit(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: 
             )
             landing_id = ledger.insert_landing(conn, _row(result, outcome.encoding))
             ledger.insert_rejections(conn, landing_id, rejections)
-            if status == "landed":
+            if status == "landed" and replaces:
                 ledger.supersede_lower(conn, contract.dataset, delivery.cutoff, delivery.seq)
     except _Late as late:
         if late.first is not None:
@@ -407,8 +441,3 @@ def _finish_move(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, s
     return LandingResult(row["file_name"], row["dataset"], cutoff, row["seq"], row["sha256"], row["status"],
                          row["reason"], row["rows_in"], row["rows_landed"], row["rows_rejected"],
                          row["rows_skipped"], extras)
-
-
-def cleanup_work(root: DataRoot) -> None:
-    """Remove temporary reading folders left by a killed process."""
-    shutil.rmtree(root.root / ".work", ignore_errors=True)

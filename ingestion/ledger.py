@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from ingestion.contracts import all_contracts
 from ingestion.settings import DataRoot
 
 BUSY_TIMEOUT_MS = 120_000
@@ -216,7 +217,9 @@ def read_table(root: DataRoot, name: str) -> pl.DataFrame:
 
 
 def deliveries(conn: sqlite3.Connection) -> pl.DataFrame:
-    """Every landed delivery with `in_use` (highest seq landed per dataset + cut-off, holds respected)."""
+    """Every landed delivery with `in_use`: the highest seq landed per dataset + cut-off, holds respected
+    (a held delivery gives way to the previous good one); for a contract with `redelivery: accumulate`,
+    every landed delivery that is not held."""
     rows = conn.execute(
         "SELECT l.dataset, l.cutoff_date, l.seq, l.sha256, l.file_name, l.rows_landed, l.status, l.id, "
         "EXISTS (SELECT 1 FROM holds h WHERE h.sha256 = l.sha256 AND h.released = 0) AS held "
@@ -233,8 +236,11 @@ def deliveries(conn: sqlite3.Connection) -> pl.DataFrame:
     frame = frame.unique(subset=["dataset", "cutoff_date", "sha256"], keep="first", maintain_order=True)
     usable = frame.filter(~pl.col("held")).sort("seq", "id", descending=True)
     chosen = usable.group_by("dataset", "cutoff_date").agg(pl.col("id").first().alias("chosen"))
+    accumulate = [name for name, c in all_contracts().items() if c.redelivery == "accumulate"]
     frame = frame.join(chosen, on=["dataset", "cutoff_date"], how="left").with_columns(
-        in_use=(pl.col("id") == pl.col("chosen")).fill_null(False),
+        in_use=pl.when(pl.col("dataset").is_in(accumulate))
+        .then(~pl.col("held") & (pl.col("status") == "landed"))
+        .otherwise((pl.col("id") == pl.col("chosen")).fill_null(False)),
         cutoff_date=pl.col("cutoff_date").str.to_date(),
     )
     return frame.sort("dataset", "cutoff_date", "seq").select(DELIVERIES_SCHEMA.names)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -77,12 +78,14 @@ class DeliveryContext:
     key: bytes
     today: dt.date
     caches: dict[str, idvector.KeyCache] = field(default_factory=dict)  # per kind of key, for the whole file
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cache(self, kind: str | None) -> idvector.KeyCache:
-        name = kind or ""
-        if name not in self.caches:
-            self.caches[name] = idvector.KeyCache(self.key, kind)
-        return self.caches[name]
+        with self.lock:
+            name = kind or ""
+            if name not in self.caches:
+                self.caches[name] = idvector.KeyCache(self.key, kind)
+            return self.caches[name]
 
 
 @dataclass
@@ -111,7 +114,7 @@ def _value_and_reason(frame: pl.DataFrame, col: Column, ctx: DeliveryContext) ->
         value = kinds.parse_enum(text, col.synonyms())
         reason = pl.select(pl.when(value.is_null() & ~empty).then(pl.lit("unknown_enum"))).to_series()
     elif col.kind == "text":
-        value, reason = text, pl.Series([None] * len(text), dtype=pl.String)
+        value, reason = text, pl.repeat(None, len(text), dtype=pl.String, eager=True)
     else:
         value = pl.select(_PARSERS[col.kind](pl.lit(text))).to_series()
         reason = pl.select(pl.when(value.is_null() & ~empty).then(pl.lit(kinds.REASON_BY_KIND[col.kind]))).to_series()
@@ -233,7 +236,7 @@ def _pseudonymise(landed: pl.DataFrame, contract: Contract, ctx: DeliveryContext
             extra.extend(
                 landed.select(idvector.id_facts(pl.col(col.field), id_prefix(col.field))).get_columns()
             )
-            name = landed.get_column(names[col.field]) if col.field in names else pl.Series([None] * landed.height)
+            name = landed.get_column(names[col.field]) if col.field in names else pl.repeat(None, landed.height, dtype=pl.String, eager=True)
             vault_parts.append(
                 pl.DataFrame({"person_key": keys, "id_number": landed.get_column(col.field), "name": name.cast(pl.String)})
             )

@@ -30,7 +30,7 @@ from ingestion.rawstore import CHUNK, LINE_WINDOW, RawScan
 
 log = logging.getLogger(__name__)
 
-BLOCK_SIZE = 48 << 20  # pyarrow block: bounds a batch (~350k rows) and refuses a record longer than it
+BLOCK_SIZE = 32 << 20  # pyarrow block: bounds a batch (~230k rows) and refuses a record longer than it
 SLOW_BATCH = 100_000
 FIELD_LIMIT = 2 * LINE_WINDOW
 MAX_TITLE_ROWS = 5
@@ -115,19 +115,19 @@ def standard_frame(
     for col in contract.columns:
         pos = hmap.positions.get(col.field)
         if pos is None or pos >= len(columns):
-            out[col.field] = pl.Series(col.field, [""] * height, dtype=pl.String)
+            out[col.field] = pl.repeat("", height, dtype=pl.String, eager=True).alias(col.field)
         else:
             out[col.field] = columns[pos].cast(pl.String).fill_null("").alias(col.field)
     out["_data_row"] = data_rows.cast(pl.Int64).alias("_data_row")
     out["_source_line"] = lines.cast(pl.Int64).alias("_source_line")
-    out["_problem"] = (problems if problems is not None else pl.Series([None] * height, dtype=pl.String)).alias(
+    out["_problem"] = (problems if problems is not None else pl.repeat(None, height, dtype=pl.String, eager=True)).alias(
         "_problem"
     )
     for col in contract.columns:
         if col.kind == "id":
             flag = (numbers or {}).get(col.field)
             out[f"_num_{col.field}"] = (
-                flag.alias(f"_num_{col.field}") if flag is not None else pl.Series([False] * height, dtype=pl.Boolean)
+                flag.alias(f"_num_{col.field}") if flag is not None else pl.repeat(False, height, dtype=pl.Boolean, eager=True)
             )
     return pl.DataFrame(out)
 
@@ -255,6 +255,10 @@ def prefetch(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
 
 def _fast_batches(path: Path, hmap: HeaderMap, contract: Contract, expected_lines: int) -> Iterator[pl.DataFrame]:
     names = [f"c{i}" for i in range(len(hmap.headers))]
+    # newlines are looked for in free-text and extra columns only: one elsewhere makes the value
+    # invalid anyway, and the line count check at the end sends such a file to the exact reader
+    typed = {hmap.positions[c.field] for c in contract.columns if c.kind != "text" and c.field in hmap.positions}
+    free_text = [name for i, name in enumerate(names) if i not in typed]
     ragged: list[int] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -291,7 +295,7 @@ def _fast_batches(path: Path, hmap: HeaderMap, contract: Contract, expected_line
         columns = frame.get_columns()
         height = frame.height
         index = pl.int_range(0, height, eager=True, dtype=pl.Int64)
-        nl = _newlines_per_row(frame)
+        nl = _newlines_per_row(frame, free_text)
         before = nl.cum_sum() - nl + newlines_seen
         lines = index + seen + 2 + before
         yield standard_frame(columns, hmap, contract, index + seen + 1, lines)
@@ -303,9 +307,9 @@ def _fast_batches(path: Path, hmap: HeaderMap, contract: Contract, expected_line
         raise SlowPathNeeded("blank lines inside the file")
 
 
-def _newlines_per_row(frame: pl.DataFrame) -> pl.Series:
+def _newlines_per_row(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
     # a cheap literal search first: quoted newlines are rare, counting them is not cheap
-    if not any(frame.get_column(c).str.contains("\n", literal=True).any() for c in frame.columns):
+    if not any(frame.get_column(c).str.contains("\n", literal=True).any() for c in columns):
         return pl.zeros(frame.height, dtype=pl.Int64, eager=True)
     counts = frame.select(
         pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True) for c in frame.columns).alias("nl")

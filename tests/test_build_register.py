@@ -13,18 +13,20 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+from test_build_scenario import REGION, born, household, member, settlement
+from test_build_support import deliver, feedback_row, session_dir, shared_root
 
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
 from ingestion.workdays import nth_working_day_after
-from test_build_scenario import REGION, born, household, member, settlement
-from test_build_support import deliver, feedback_row, session_dir, shared_root
 from warehouse.build import build, read_register
 
 R1, R2, R3 = dt.date(2026, 9, 30), dt.date(2026, 10, 31), dt.date(2026, 11, 30)
 ANSWERED_ON = dt.date(2026, 10, 20)
-COMPARED = ["warning_id", "rule_code", "sub_case", "level", "household_id", "person_key", "episode", "evidence",
-            "raised_on", "deadline", "status", "finding", "first_run_date", "last_run_date", "trigger_amount"]  # fmt: skip
+COMPARED = [
+    "warning_id", "rule_code", "sub_case", "level", "household_id", "person_key", "episode", "evidence",
+    "raised_on", "deadline", "status", "finding", "first_run_date", "last_run_date", "trigger_amount",
+]  # fmt: skip
 
 
 def _growth(root: DataRoot) -> Decimal:
@@ -77,7 +79,8 @@ def _sequence(root: DataRoot) -> None:
     _save(root, "r2_rebuilt")
     # before R3: H01's amount grows by exactly reraise_growth
     floor = first.filter(pl.col("rule_code") == "W01")["trigger_amount"].item()
-    deliver(root, "ybj_settlement", R3, [settlement("S2", "pA1", dt.date(2026, 11, 10), floor * _growth(root), medical_aid_paid=1)])
+    grown = settlement("S2", "pA1", dt.date(2026, 11, 10), floor * _growth(root), medical_aid_paid=1)
+    deliver(root, "ybj_settlement", R3, [grown])
     build(root, R3)
     _save(root, "r3")
     build(root, R1)  # R1 again, after everything: only the lake and the ledger before R1 count
@@ -114,7 +117,8 @@ def test_second_run_carries_the_register(registers) -> None:
         assert second[code]["warning_id"] == first[code]["warning_id"]
         assert (second[code]["raised_on"], second[code]["first_run_date"]) == (R1, R1)
         assert second[code]["deadline"] == first[code]["deadline"]
-    assert (second["W01"]["status"], second["W01"]["finding"], second["W01"]["checked_on"]) == ("已核查", "属实", ANSWERED_ON)
+    answered = second["W01"]
+    assert (answered["status"], answered["finding"], answered["checked_on"]) == ("已核查", "属实", ANSWERED_ON)
     assert second["W01"]["last_run_date"] == R2  # its trigger still holds
     assert (second["W03a"]["status"], second["W03a"]["last_run_date"]) == ("已消除", R1)
     assert first["W04"]["deadline"] < R2 and second["W04"]["status"] == "逾期"

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from test_build_support import deliver
+
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
-from test_build_support import deliver
 
 RUN = dt.date(2026, 10, 31)
 PREVIOUS_CUTOFF = dt.date(2026, 9, 30)
@@ -63,7 +64,9 @@ def months_back(first: dt.date, n: int) -> dt.date:
 
 def write_province(root: DataRoot) -> None:
     """Land every dataset of the scenario (two snapshots for the rosters)."""
-    p = lambda name: param(root, name)  # noqa: E731
+    def p(name: str) -> Decimal:
+        return param(root, name)
+
     s = load_reference(root).dibao_standard(COUNTY, "城市", RUN)
     floor, share, red = p("w01_floor"), p("w01_income_share"), p("w01_red")
     run_month = RUN.replace(day=1)

@@ -12,12 +12,12 @@ import re
 import duckdb
 import polars as pl
 import pytest
+from test_build_scenario import COUNTY, EXPECTED, RUN, param, write_province
+from test_build_support import session_dir, shared_root, write_override
 
 from ingestion.reference import PARAMETERS, SHIPPED_DIR
 from ingestion.settings import DataRoot
 from ingestion.workdays import nth_working_day_after
-from test_build_scenario import COUNTY, EXPECTED, RUN, param, write_province
-from test_build_support import session_dir, shared_root, write_override
 from warehouse.build import build, read_register
 
 DEADLINE_PARAMETER = {"红": "deadline_red_working_days", "橙": "deadline_orange_working_days",

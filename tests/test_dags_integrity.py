@@ -101,7 +101,7 @@ def test_landing_dag_shape(bag, datasets) -> None:
         assert [t.task_id for t in dag.topological_sort()] == ["wait_for_delivery", "land", "check"]
         wait = dag.task_dict["wait_for_delivery"]
         assert isinstance(wait, orch.DeliverySensor) and wait.dataset == info.dataset and wait.retries == 0
-        assert dag.task_dict["land"].pool == orch.LANDING_POOL
+        assert dag.task_dict["land"].pool == dag.task_dict["check"].pool == orch.LANDING_POOL
         outlets = [a.uri for a in dag.task_dict["check"].outlets]
         assert outlets == [f"safetynet://lake/{info.dataset}"]
 
@@ -113,7 +113,10 @@ def test_monitoring_run_dag(bag, datasets) -> None:
 
     dag = bag.dags[MONITORING]
     order = [t.task_id for t in dag.topological_sort()]
-    assert order == ["resolve_run_date", "land_pending", "check", "build", "publish", "export"]
+    assert order == ["resolve_run_date", "land_pending", "check", "build", "publish", "export", "record_run"]
+    assert dag.task_dict["resolve_run_date"].is_setup and dag.task_dict["record_run"].is_teardown
+    assert not dag.task_dict["record_run"].on_failure_fail_dagrun  # the run's state is that of its steps
+    assert orch.RUN_STEPS == tuple(order[1:-1])
     assert isinstance(dag.timetable, AssetOrTimeSchedule)
     assert dag.timetable.timetable.expression == orch.MONITORING_CRON
     condition = dag.timetable.asset_condition
@@ -136,7 +139,7 @@ def test_every_warehouse_writer_is_in_the_one_slot_pool(bag) -> None:
     in_pool = {(d.dag_id, t.task_id) for d in bag.dags.values() for t in d.tasks if t.pool == orch.WAREHOUSE_POOL}
     assert in_pool == writers
     landers = {(d.dag_id, t.task_id) for d in bag.dags.values() for t in d.tasks if t.pool == orch.LANDING_POOL}
-    assert (MONITORING, "land_pending") in landers and (FEEDBACK, "land_feedback") in landers
+    assert {(MONITORING, "land_pending"), (MONITORING, "check"), (FEEDBACK, "land_feedback")} <= landers
 
 
 def test_dag_files_do_no_heavy_imports() -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import datetime as dt
 import os
 import sqlite3
 import sys
 import tempfile
+import types
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -248,3 +251,112 @@ def test_trigger_serializes_to_its_own_class() -> None:
     path, kwargs = trigger.serialize()
     assert path == "warehouse.orchestration.DeliveryTrigger"
     assert orch.DeliveryTrigger(**kwargs).serialize() == (path, kwargs)
+
+
+def test_verdict_fails_on_rejected_skips_on_nothing_new() -> None:
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    rejected = {"file_name": "wjw_death_20261101.csv", "status": "rejected", "reason": "empty_file: no rows"}
+    with pytest.raises(AirflowFailException, match="REJECTED DELIVERY of wjw_death: wjw_death_20261101.csv: empty"):
+        orch._verdict([rejected], "wjw_death")
+    with pytest.raises(AirflowSkipException, match="duplicate"):
+        orch._verdict([{"file_name": "x.csv", "status": "duplicate"}], "wjw_death")
+    with pytest.raises(AirflowSkipException, match="no files"):
+        orch._verdict([], "wjw_death")
+    landed = {"file_name": "wjw_death_20261108.csv", "status": "landed", "rows_landed": 4}
+    summary = orch._verdict([rejected, landed], "wjw_death")  # one good file: the run goes on, Asset emitted
+    assert summary["by_status"] == {"rejected": 1, "landed": 1} and summary["rows_landed"] == 4
+
+
+def test_check_dataset_fails_only_when_all_new_deliveries_are_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    held = [{"dataset": "mz_member", "file_name": "mz_member_20261031.csv", "sha256": "a", "reasons": ["volume"]}]
+    monkeypatch.setattr(orch, "check", lambda root=None: {"status": "checked", "deliveries": 2, "held": held})
+    one_new = {"files": [{"status": "landed", "sha256": "a"}]}
+    with pytest.raises(AirflowFailException, match="HELD BACK.*mz_member_20261031.csv: volume"):
+        orch.check_dataset("mz_member", one_new)
+    two_new = {"files": [{"status": "landed", "sha256": "a"}, {"status": "landed", "sha256": "b"}]}
+    assert orch.check_dataset("mz_member", two_new)["held"] == held  # one good delivery still counts
+    assert orch.check_dataset("mz_household", one_new)["status"] == "checked"  # another dataset's hold
+
+
+def test_describe_checks_lists_held_deliveries() -> None:
+    @dataclasses.dataclass
+    class D:
+        dataset: str
+        file_name: str
+        sha256: str
+
+    @dataclasses.dataclass
+    class C:
+        delivery: D
+        held: bool
+        failed_warning: int
+        reasons: list
+
+    summary = types.SimpleNamespace(deliveries=[C(D("a", "a_1.csv", "s1"), True, 0, ["rows -40%"]),
+                                                C(D("b", "b_1.csv", "s2"), False, 2, [])], seconds=1.234, docs=None)
+    described = orch.describe_checks(summary)
+    assert described["deliveries"] == 2 and described["failed_warnings"] == 2 and described["seconds"] == 1.23
+    assert described["held"] == [{"dataset": "a", "file_name": "a_1.csv", "sha256": "s1", "reasons": ["rows -40%"]}]
+
+
+def test_land_all_keeps_only_the_files_that_did_not_land(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import ingestion.landing
+
+    results = [{"file_name": f"f{i}.csv", "status": "landed", "rows_landed": 10} for i in range(50)]
+    results.append({"file_name": "mz_houshold_20261031.csv", "status": "not_a_dataset"})
+    monkeypatch.setattr(ingestion.landing, "land_inbox", lambda root, inbox=None, dataset=None: results)
+    summary = orch.land_all(DataRoot.from_env(tmp_path))
+    assert summary["by_status"] == {"landed": 50, "not_a_dataset": 1} and summary["rows_landed"] == 500
+    assert [f["file_name"] for f in summary["files"]] == ["mz_houshold_20261031.csv"]
+
+
+def test_retries_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(orch.RETRIES_CAP_ENV, raising=False)
+    assert orch.retries(2) == 2
+    monkeypatch.setenv(orch.RETRIES_CAP_ENV, "0")
+    assert orch.retries(2) == 0
+
+
+def test_returned_workbooks_are_the_ones_not_named_as_feedback(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    returned = _deliver(root, "370102_历下区_低收入人口预警清单_2026-10-31.xlsx", folder="feedback")
+    _deliver(root, "feedback_20261105.xlsx", folder="feedback")
+    _deliver(root, "~$370102_历下区_低收入人口预警清单_2026-10-31.xlsx", folder="feedback")  # Excel's lock file
+    _deliver(root, "notes.txt", folder="feedback")
+    assert orch.returned_workbooks(root) == [returned]
+
+
+def test_run_row_records_the_failed_step(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    run_id = orch.start_run("2026-10-31", root)
+    results = {
+        "land_pending": {"by_status": {"landed": 3, "rejected": 1}, "step_seconds": 1.5},
+        "check": {"status": "checked", "held": [{"file_name": "a.csv"}], "step_seconds": 2.0},
+        "build": None, "publish": None, "export": None,  # build failed: nothing after it ran
+    }
+    outcome = orch.finish_run(run_id, "2026-10-31", results, root)
+    assert outcome["status"] == "failed" and outcome["failed_step"] == "build"
+    con = sqlite3.connect(root.ledger)
+    row = con.execute("SELECT status, failed_step, files_landed, deliveries_held, step_seconds, warnings_raised "
+                      "FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    con.close()
+    assert row[:4] == ("failed", "build", 3, 1)
+    assert json.loads(row[4]) == {"land_pending": 1.5, "check": 2.0} and row[5] is None
+
+
+def test_run_row_of_a_good_run(tmp_path: Path) -> None:
+    root = DataRoot.from_env(tmp_path)
+    run_id = orch.start_run("2026-10-31", root)
+    ok = {"step_seconds": 1.0}
+    results = {"land_pending": {**ok, "by_status": {}}, "check": {**ok, "held": []},
+               "build": {**ok, "warnings_raised": 7, "warnings_by_status": {"待核查": 5, "逾期": 1, "已核查": 1}},
+               "publish": ok, "export": {**ok, "county_workbooks": 4}}
+    assert orch.finish_run(run_id, "2026-10-31", results, root)["status"] == "succeeded"
+    con = sqlite3.connect(root.ledger)
+    row = con.execute("SELECT status, warnings_raised, warnings_open, workbooks FROM runs").fetchone()
+    con.close()
+    assert row == ("succeeded", 7, 6, 4)
+    assert orch.latest_run_date(root) == dt.date(2026, 10, 31)

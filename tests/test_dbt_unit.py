@@ -58,7 +58,7 @@ def test_every_rule_model_has_unit_tests(unit_results: list) -> None:
 
 
 def _sql_without_comments(path: Path) -> str:
-    text = re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.S)
+    text = re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
     return "\n".join(line.split("--")[0] for line in text.splitlines())
 
 

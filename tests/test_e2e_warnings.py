@@ -7,10 +7,10 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from test_build_support import session_dir, shared_root
 
 from ingestion.landing import land_inbox
 from ingestion.settings import DataRoot
-from test_build_support import session_dir, shared_root
 from warehouse.build import build, read_register
 from warehouse.generator import generate_province
 

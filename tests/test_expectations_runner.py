@@ -315,3 +315,25 @@ def test_cli_check_prints_the_table_and_the_holds(copy_of):
     assert len(holds_in_force(root)) == len(EXPECTED_HOLDS) - 1
     refused = CliRunner().invoke(app, ["check", "--data", str(root.root), "--release", "x.csv"])
     assert refused.exit_code != 0
+
+
+def test_two_check_steps_at_once_check_each_delivery_once(copy_of):
+    import threading
+
+    root = copy_of
+    before = {r["expectation"] + r["sha256"] for r in ledger_rows(root, "SELECT * FROM checks")}
+    conn = sqlite3.connect(root.ledger)
+    with conn:
+        conn.execute("DELETE FROM checks")
+        conn.execute("DELETE FROM holds")
+    conn.close()
+    summaries: list = []
+    threads = [threading.Thread(target=lambda: summaries.append(check_pending(root))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(s.deliveries) for s in summaries) == [0, 15]
+    after = {r["expectation"] + r["sha256"] for r in ledger_rows(root, "SELECT * FROM checks")}
+    assert after == before
+    assert ledger_rows(root, "SELECT COUNT(*) AS n FROM holds")[0]["n"] == len(EXPECTED_HOLDS)

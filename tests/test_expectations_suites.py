@@ -90,7 +90,9 @@ def test_key_amounts_cost_parts_and_references_are_watched():
     assert settlement["median_shift__self_paid__critical"].severity == CRITICAL
     assert settlement["median_shift__self_paid__critical"].high == T.median_shift_factor_critical
     assert payment["median_shift__amount__critical"].severity == CRITICAL
-    assert by_name("rsj_contribution")["median_shift__wage_base__critical"].severity == WARNING
+    wages = by_name("rsj_contribution")
+    assert wages["median_shift__wage_base__warning"].severity == WARNING
+    assert "median_shift__wage_base__critical" not in wages  # wages move: never a hold
     assert settlement["parts_mismatch_share__critical"].high == T.parts_mismatch_share_critical
     member = by_name("mz_member")
     assert member["reference__household_id__critical"].metric.target == ("mz_household", "household_id")
@@ -186,6 +188,25 @@ def test_median_basis_leaves_out_reversals_and_non_positive_amounts():
 
 
 # ---------------------------------------------------------------- against the previous delivery
+
+
+def test_small_deliveries_are_not_compared_on_shares_and_sizes():
+    metrics = metrics_of(suite_checks("wjw_death"))
+    few = T.compare_min_rows - 1
+    got = mx.compare(metrics, mx.Profile(rows=few * 13, fill={"cause": 0.0}),
+                     mx.Previous("wjw_death_20261024.csv", mx.Profile(rows=few, fill={"cause": 1.0})))
+    assert got["rows_ratio"].value is None and got["fill_drop__cause"].value is None
+    assert "not compared" in got["fill_drop__cause"].text
+
+
+def test_employee_wage_bases_only_make_the_median():
+    view, rules = contract_view("rsj_contribution"), RULES["rsj_contribution"]
+    frame = pl.DataFrame({"scheme": ["企业职工基本养老保险", "机关事业单位养老保险", "城乡居民基本养老保险",
+                                     "城乡居民基本养老保险", "城乡居民基本养老保险"],
+                          "wage_base": pl.Series([Decimal("6000"), Decimal("5000"), Decimal("200"), Decimal("200"),
+                                                  Decimal("200")], dtype=pl.Decimal(14, 2)),
+                          "employer": [None] * 5})
+    assert mx.profile(frame, view, rules).medians["wage_base"] == pytest.approx(5500)
 
 
 def test_comparisons_with_the_previous_delivery():

@@ -94,6 +94,12 @@ def _landing_rows(root: Path) -> int:
         conn.close()
 
 
+def _wait_for_progress(root: Path, process: subprocess.Popen, before: int, limit: float = 120.0) -> None:
+    started = time.perf_counter()
+    while process.poll() is None and _landing_rows(root) <= before and time.perf_counter() - started < limit:
+        time.sleep(0.02)
+
+
 def _no_ledger_entry_without_data(root: Path) -> None:
     conn = sqlite3.connect(root / "ledger.sqlite")
     rows = conn.execute("SELECT dataset, cutoff_date, seq, sha256 FROM landings "
@@ -114,15 +120,19 @@ def test_killed_landing_reruns_to_the_same_result(tmp_path: Path) -> None:
     duration = time.perf_counter() - started
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    moments = sorted(rng.uniform(0.3 * duration, 0.95 * duration) for _ in range(KILLS))
+    print(f"kill moments drawn with seed {seed}")  # shown by pytest when the test fails
+    total = _landing_rows(reference)
     partial = []
-    for moment in moments:
+    for kill in range(KILLS):
         process = _run(killed, env)
-        time.sleep(moment)
+        if kill % 2 == 0:  # any moment: start-up, archiving, reading, writing, committing
+            time.sleep(rng.uniform(0.2 * duration, 0.9 * duration))
+        else:  # a moment after this run has landed something: surely midway through the inbox
+            _wait_for_progress(killed, process, _landing_rows(killed))
+            time.sleep(rng.uniform(0.0, 0.3))
         process.send_signal(signal.SIGKILL)
         process.wait()
         partial.append(_landing_rows(killed))
-    total = _landing_rows(reference)
     assert any(0 < n < total for n in partial), f"no kill interrupted the landing midway: {partial} of {total}"
     assert _run(killed, env).wait(timeout=300) == 0, f"seed {seed}"
     _no_ledger_entry_without_data(killed)
@@ -131,3 +141,32 @@ def test_killed_landing_reruns_to_the_same_result(tmp_path: Path) -> None:
     assert sorted(p.name for p in (killed / "archive").rglob("*.csv")) == \
         sorted(p.name for p in (reference / "archive").rglob("*.csv"))
     DataRoot(killed)  # the data root stays usable
+
+
+PARALLEL = "import sys; from ingestion.landing import land_inbox; from ingestion.settings import DataRoot; " \
+           "land_inbox(DataRoot.from_env(sys.argv[1]), dataset=sys.argv[2])"
+
+
+def test_parallel_landing_processes_wait_for_each_other(tmp_path: Path) -> None:
+    """One landing process per dataset (as the Airflow DAGs run them) on one data root: none fails."""
+    env = {**os.environ, "SAFETYNET_PSEUDONYM_KEY": KEY}
+    root = tmp_path / "root"
+    datasets = ["mz_member", "mz_household", "wjw_death", "mz_payment"]
+    for dataset in datasets:
+        contract = load_contract(dataset)
+        for k, month in enumerate(("20260831", "20260930", "20261031")):
+            write_csv(root / "inbox" / dataset / f"{dataset}_{month}.csv", headers(contract),
+                      valid_rows(contract, 800, start=1000 * k))
+    processes = [subprocess.Popen([sys.executable, "-c", PARALLEL, str(root), d], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for d in datasets]
+    for process in processes:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err.decode()[-2000:]
+    conn = sqlite3.connect(root / "ledger.sqlite")
+    rows = conn.execute("SELECT dataset, status, rows_landed FROM landings").fetchall()
+    conn.close()
+    assert sorted(rows) == sorted((d, "landed", 800) for d in datasets for _ in range(3))
+    deliveries = pl.read_parquet(root / "lake" / "_deliveries.parquet")
+    assert deliveries.height == 12 and deliveries.get_column("in_use").all()
+    persons = pl.read_parquet(root / "vault" / "persons.parquet")
+    assert persons.height == persons.get_column("person_key").n_unique() > 0

@@ -192,8 +192,11 @@ def test_schema_files_for_every_dataset(tmp_path: Path) -> None:
                             "certificate_no"}
 
 
-def test_cli_land_exits_zero_and_lists_rejections(tmp_path: Path) -> None:
+def test_cli_land_exits_zero_and_lists_rejections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warehouse import cli
     from warehouse.cli import app
+
+    monkeypatch.setattr(cli.console, "width", 200)  # the summary table at full width
 
     root = make_root(tmp_path)
     contract = load_contract("mz_member")
@@ -202,6 +205,7 @@ def test_cli_land_exits_zero_and_lists_rejections(tmp_path: Path) -> None:
     (root.inbox / "notes.txt").write_text("hello")
     outcome = CliRunner().invoke(app, ["land", "--data", str(root.root)])
     assert outcome.exit_code == 0, outcome.output
+    assert "landed 3 file(s)" in outcome.output
     assert "mz_member_20261031.csv" in outcome.output and "landed" in outcome.output
     assert "empty_file" in outcome.output or "bad_date" in outcome.output
     assert "not_a_dataset" in outcome.output
@@ -216,3 +220,21 @@ def test_cli_land_fails_when_the_platform_fails(tmp_path: Path) -> None:
     write_csv(root.inbox / "mz_member_20261031.csv", headers(contract), valid_rows(contract, 2))
     outcome = CliRunner().invoke(app, ["land", "--data", str(root.root)])
     assert outcome.exit_code != 0
+
+
+def test_feedback_returns_of_one_day_accumulate(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    contract = load_contract("feedback")
+    assert contract.redelivery == "accumulate"
+    write_csv(root.inbox / "feedback" / "feedback_20261105.csv", headers(contract), valid_rows(contract, 3))
+    write_csv(root.inbox / "feedback" / "feedback_20261105_2.csv", headers(contract), valid_rows(contract, 2, 10))
+    results = land_inbox(root)
+    assert [r.status for r in results] == ["landed", "landed"]
+    deliveries = pl.read_parquet(root.lake / "_deliveries.parquet").sort("seq")
+    assert deliveries.get_column("in_use").to_list() == [True, True]
+    member = load_contract("mz_member")  # while a roster's re-delivery replaces the earlier one
+    write_csv(root.inbox / "mz_member_20261031.csv", headers(member), valid_rows(member, 3))
+    write_csv(root.inbox / "mz_member_20261031_2.csv", headers(member), valid_rows(member, 2))
+    assert [r.status for r in land_inbox(root)] == ["landed", "landed"]
+    deliveries = pl.read_parquet(root.lake / "_deliveries.parquet").filter(pl.col("dataset") == "mz_member")
+    assert deliveries.sort("seq").select("status", "in_use").rows() == [("superseded", False), ("landed", True)]

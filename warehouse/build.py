@@ -32,7 +32,7 @@ from ingestion.lake import ensure_schema_files, write_atomic
 from ingestion.ledger import export_deliveries
 from ingestion.settings import DataRoot
 from warehouse.lock import warehouse_write_lock
-from warehouse.register import export_previous_register, save_register
+from warehouse.register import export_previous_register, later_run_exists, save_register
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,10 @@ PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 REFERENCE_DIR = "_reference"
 # The calendar the deadlines are counted on: a little before the run date, and far enough after it for
 # 30 working days even across Spring Festival.
-CALENDAR_DAYS_BEFORE = 31
+CALENDAR_DAYS_BEFORE = 3 * 366  # covers the oldest open application and warning a run looks at
 CALENDAR_DAYS_AFTER = 366
 _FAILED = {"error", "fail", "runtime error"}
+FEEDBACK_ANY_TIME = "9999-12-31"
 
 
 class BuildError(RuntimeError):
@@ -180,6 +181,12 @@ def run_dbt(
     return results
 
 
+def _feedback_through(root: DataRoot, run_date: dt.date) -> str:
+    """Staff answers count for the latest run as soon as they arrive (the feedback DAG refreshes it and the
+    answered warnings close); a rerun of an earlier date sees only the answers delivered up to its date."""
+    return run_date.isoformat() if later_run_exists(root, run_date) else FEEDBACK_ANY_TIME
+
+
 def _common_args(root: DataRoot, run_date: dt.date) -> list[str]:
     work = root.root / "dbt"  # per data root: parallel test roots never share dbt's target or logs
     return [
@@ -187,7 +194,7 @@ def _common_args(root: DataRoot, run_date: dt.date) -> list[str]:
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(work / "target"),
         "--log-path", str(work / "logs"),
-        "--vars", json.dumps({"run_date": run_date.isoformat()}),
+        "--vars", json.dumps({"run_date": run_date.isoformat(), "feedback_through": _feedback_through(root, run_date)}),
         "--quiet",
         "--no-use-colors",
     ]  # fmt: skip

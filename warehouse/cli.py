@@ -91,7 +91,8 @@ def land(
     table = Table(title=f"landed {len(results)} file(s)")
     table.add_column("file", no_wrap=True)
     for column in ("dataset", "landed", "rejected", "skipped", "status"):
-        table.add_column(column, justify="right" if column in ("landed", "rejected", "skipped") else "left")
+        table.add_column(column, justify="right" if column in ("landed", "rejected", "skipped") else "left",
+                         no_wrap=True)
     for r in results:
         table.add_row(r.file_name, r.dataset or "", str(r.rows_landed), str(r.rows_rejected), str(r.rows_skipped),
                       r.status)
@@ -225,6 +226,56 @@ def run(
             progress=lambda step: status.update(f"[bold]{step}[/bold] …"),
         )
     render_run_summary(console, root, summary)
+
+
+@app.command()
+def simulate(
+    settings: list[str] = typer.Option(
+        ..., "--set", help="NAME=VALUE, repeatable: W01.amount=15000, W01.share=0.4, D01.amount=40000, or a raw "
+        "rule_parameters.csv name such as w01_floor."
+    ),
+    county: Optional[str] = typer.Option(None, "--county", help="Change the parameters for this county only."),
+    date: Optional[str] = typer.Option(None, "--date", help="Recompute this run (default: the latest)."),
+    backtest: bool = typer.Option(
+        False, "--backtest", help="Replay every past run of the ledger (up to --date) with the changes."
+    ),
+    workdir: Optional[Path] = typer.Option(None, "--workdir", help="Scratch folder (default: in the temp folder)."),
+    data: Optional[Path] = DataOption,
+) -> None:
+    """What-if: recompute the warnings with changed thresholds; the register, warehouse and mart stay untouched."""
+    from warehouse.build import BuildError
+    from warehouse.simulate import SimulationError, parse_changes
+    from warehouse.simulate import backtest as run_backtest
+    from warehouse.simulate import simulate as run_simulation
+    from warehouse.simulate_view import (
+        backtest_tables, changes_line, county_names, simulation_tables, totals_line,
+    )  # fmt: skip
+
+    root = _data_root(data)
+    run_date = dt.date.fromisoformat(date) if date else None
+    try:
+        changes = parse_changes(settings)
+        with console.status("simulating …") as status:
+            progress = lambda message: status.update(f"[bold]{message}[/bold] …")  # noqa: E731
+            if backtest:
+                history = run_backtest(root, changes, county=county, until=run_date, workdir=workdir,
+                                       progress=progress)  # fmt: skip
+            else:
+                result = run_simulation(root, changes, county=county, run_date=run_date, workdir=workdir,
+                                        progress=progress)  # fmt: skip
+    except (SimulationError, BuildError) as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from None
+    if backtest:
+        console.print(changes_line(history))
+        for table in backtest_tables(history):
+            console.print(table)
+        console.print(f"{len(history.run_dates)} run(s) replayed in {history.seconds} s; nothing real was changed.")
+        return
+    console.print(changes_line(result))
+    for table in simulation_tables(result, county_names(root)):
+        console.print(table)
+    console.print(totals_line(result))
 
 
 if __name__ == "__main__":

@@ -17,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import calendar
 import datetime as dt
+import functools
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,10 +42,11 @@ TIMEZONE = "Asia/Shanghai"  # departments deliver, and staff work, on China time
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "ingestion" / "contracts"
 
 WAREHOUSE_POOL = "safetynet_warehouse"  # one slot: DuckDB allows one writer (build, publish)
-LANDING_POOL = "safetynet_landing"  # one slot: landings share the ledger, the vault compaction, the inbox
+# one slot: landings and checks share the inbox, the ledger, the vault compaction and the check results
+LANDING_POOL = "safetynet_landing"
 POOLS = {
     WAREHOUSE_POOL: "DuckDB warehouse: one writer at a time (dbt build, publish)",
-    LANDING_POOL: "Landing: one landing at a time (inbox, raw archive, vault compaction)",
+    LANDING_POOL: "Landing and checks: one at a time (inbox, ledger, vault compaction, check results)",
 }
 FEEDBACK_DATASET = "feedback"
 OWNER = "safetynet-data-engineering"
@@ -76,7 +80,7 @@ class Cadence:
     cron: str  # China time
     months: int  # window length in months (0: use days)
     days: int  # window length in days (weekly)
-    grace: dt.timedelta  # delivery due this long after the scheduled time; None-like zero: never late
+    grace: dt.timedelta  # delivery due this long after the scheduled time; zero: never late
     description: str
 
     @property
@@ -102,7 +106,6 @@ CADENCES: dict[str, Cadence] = {
 }  # fmt: skip
 # the monitoring run: on the 8th (after the monthly due date) for the month before
 MONITORING_CRON = "0 6 8 * *"
-FEEDBACK_CRON = CADENCES["any_time"].cron
 
 
 def retries(wanted: int) -> int:
@@ -400,6 +403,18 @@ class DeliverySensor(BaseOperator):
 # ---------------------------------------------------------------------------- task bodies
 
 
+def _timed(step: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Adds the step's wall time to its result (`step_seconds`), for the run's ledger row."""
+
+    @functools.wraps(step)
+    def timed(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        result = step(*args, **kwargs)
+        return {**result, "step_seconds": round(time.perf_counter() - started, 2)}
+
+    return timed
+
+
 def _field(record: Any, name: str) -> Any:
     if isinstance(record, Mapping):
         return record.get(name)
@@ -448,12 +463,15 @@ def _verdict(records: list[dict[str, Any]], what: str) -> dict[str, Any]:
     return summary
 
 
+@_timed
 def land_all(root: DataRoot | None = None) -> dict[str, Any]:
     """Land whatever waits in the inbox (monitoring run). Never fails on a rejected file: the run goes on
-    with the last good delivery, and the landing shows in the ledger and the log."""
+    with the last good delivery, and the landing shows in the ledger and the log. Keeps the XCom small:
+    counts, and the files that did not land."""
     from ingestion.landing import land_inbox
 
     summary = _summary([describe_landing(r) for r in land_inbox(root or DataRoot.from_env())])
+    summary["files"] = [f for f in summary["files"] if f.get("status") != "landed"]
     return summary
 
 
@@ -498,6 +516,7 @@ def land_feedback(root: DataRoot | None = None) -> dict[str, Any]:
     return _verdict(records, FEEDBACK_DATASET)
 
 
+@_timed
 def check(root: DataRoot | None = None) -> dict[str, Any]:
     """Run the data-quality checks on newly landed deliveries, when the checks module exists."""
     root = root or DataRoot.from_env()
@@ -540,16 +559,18 @@ def check_dataset(dataset: str, landed: Mapping[str, Any] | None, root: DataRoot
     return result
 
 
+@_timed
 def build(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     """dbt build at the run date (warehouse.run.build_step, under the warehouse write lock)."""
     from warehouse.run import build_step
 
     result = build_step(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
     keep = ("run_date", "seconds", "models_built", "tests_passed", "previous_run_date", "warnings_raised",
-            "warnings_by_status")
+            "warnings_by_status", "reference_sources")
     return {name: _jsonable(_field(result, name)) for name in keep}
 
 
+@_timed
 def publish(root: DataRoot | None = None) -> dict[str, Any]:
     from warehouse.run import publish_step
 
@@ -557,6 +578,7 @@ def publish(root: DataRoot | None = None) -> dict[str, Any]:
     return {"path": str(_field(result, "path")), "tables": _jsonable(_field(result, "tables"))}
 
 
+@_timed
 def export(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     """County workbooks, province summary and run report of the run date (rewritten whole)."""
     from warehouse.exports import export_run
@@ -567,6 +589,41 @@ def export(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     return {"run_date": run_date, "folder": str(_field(summary, "folder")), "files": len(files),
             "county_workbooks": sum(1 for f in files if _field(f, "kind") == "county_workbook"),
             "warnings_exported": _field(summary, "warnings_exported")}
+
+
+RUN_STEPS = ("land_pending", "check", "build", "publish", "export")  # the monitoring run's steps, in order
+
+
+def start_run(run_date: str, root: DataRoot | None = None) -> int:
+    """Opens the run's row in the ledger's `runs` (status running), as `safetynet run` does."""
+    from warehouse import run
+
+    return run.start_run(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
+
+
+def finish_run(run_id: int, run_date: str, results: Mapping[str, Mapping[str, Any] | None],
+               root: DataRoot | None = None) -> dict[str, Any]:
+    """Closes the run's ledger row from the steps' results (XComs): the first step without one failed."""
+    from warehouse import run
+
+    failed = next((step for step in RUN_STEPS if not results.get(step)), None)
+    summary = run.RunSummary(dt.date.fromisoformat(run_date))
+    summary.steps = {step: r["step_seconds"] for step, r in results.items() if r and "step_seconds" in r}
+    landed = int(((results.get("land_pending") or {}).get("by_status") or {}).get("landed", 0))
+    summary.landings = [SimpleNamespace(status="landed")] * landed
+    # finish_run reads the step objects' attributes: give it the same names from the XCom dicts
+    if (checks := results.get("check")) is not None:
+        summary.checks = SimpleNamespace(held=list(checks.get("held") or []))
+    if (built := results.get("build")) is not None:
+        summary.build = SimpleNamespace(warnings_raised=built.get("warnings_raised"),
+                                        warnings_by_status=built.get("warnings_by_status") or {},
+                                        reference_sources=built.get("reference_sources") or [])
+    if (exported := results.get("export")) is not None:
+        summary.exports = SimpleNamespace(county_workbooks=[None] * int(exported.get("county_workbooks") or 0))
+    error = f"step {failed} did not finish: see its task log in Airflow" if failed else None
+    run.finish_run(root or DataRoot.from_env(), run_id, summary, failed_step=failed, error=error)
+    return {"run_id": run_id, "run_date": run_date, "status": "failed" if failed else "succeeded",
+            "failed_step": failed, "steps": summary.steps}
 
 
 def latest_run_date(root: DataRoot) -> dt.date | None:

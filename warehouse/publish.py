@@ -22,7 +22,11 @@ log = logging.getLogger(__name__)
 MART_TABLES = (
     "fct_warnings",
     "fct_identification",
+    "fct_identification_trace",
+    "fct_identification_review_deadlines",
     "fct_assistance_chain",
+    "chain_missed_assistance",
+    "chain_duplicated_assistance",
     "dim_household",
     "dim_person",
     "mart_household_monitoring",

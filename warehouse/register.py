@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from ingestion.ledger import open_ledger, transaction
 from ingestion.lake import write_atomic
+from ingestion.ledger import open_ledger, transaction
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,14 @@ def previous_run_date(root: DataRoot, run_date: dt.date) -> dt.date | None:
             f"SELECT max(run_date) FROM {TABLE} WHERE run_date < ?", (run_date.isoformat(),)
         ).fetchone()
     return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+
+def later_run_exists(root: DataRoot, run_date: dt.date) -> bool:
+    """Whether a run after `run_date` saved its register (then `run_date` is a rerun of the past)."""
+    with open_ledger(root) as conn:
+        _ensure(conn)
+        row = conn.execute(f"SELECT 1 FROM {TABLE} WHERE run_date > ? LIMIT 1", (run_date.isoformat(),)).fetchone()
+    return row is not None
 
 
 def load_register(root: DataRoot, run_date: dt.date) -> pl.DataFrame:

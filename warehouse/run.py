@@ -104,7 +104,7 @@ def run_comparison(
     ]
     if export:
         steps.append(("export", lambda: export_step(root, run_date), "exports"))
-    run_id = _start_run(root, run_date)
+    run_id = start_run(root, run_date)
     current = ""
     try:
         for current, step, attribute in steps:
@@ -113,9 +113,9 @@ def run_comparison(
             setattr(summary, attribute, step())
             summary.steps[current] = round(time.perf_counter() - started, 2)
     except BaseException as err:
-        _finish_run(root, run_id, summary, failed_step=current, error=_describe(err))
+        finish_run(root, run_id, summary, failed_step=current, error=_describe(err))
         raise
-    _finish_run(root, run_id, summary)
+    finish_run(root, run_id, summary)
     return summary
 
 
@@ -127,7 +127,7 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _start_run(root: DataRoot, run_date: dt.date) -> int:
+def start_run(root: DataRoot, run_date: dt.date) -> int:
     with open_ledger(root) as conn, transaction(conn):
         conn.execute(_RUNS_DDL)
         cursor = conn.execute(
@@ -137,7 +137,7 @@ def _start_run(root: DataRoot, run_date: dt.date) -> int:
         return int(cursor.lastrowid)
 
 
-def _finish_run(
+def finish_run(
     root: DataRoot, run_id: int, summary: RunSummary, failed_step: str | None = None, error: str | None = None
 ) -> None:
     build = summary.build

@@ -1,11 +1,14 @@
 {#-
   Rows of one lake dataset that count for this run: only deliveries the ledger marks in use
   (docs/internals.md), and none with a cut-off after the run date (a backfill sees the lake as it was).
+  `through` replaces the run date as the last cut-off: staff answers (feedback) use the var
+  `feedback_through`, set by warehouse/build.py so that answers count for the latest run as soon as they
+  arrive (the feedback DAG's refresh closes them), while a rerun of an earlier date sees the lake as it was.
 -#}
-{% macro lake_rows(relation) -%}
+{% macro lake_rows(relation, through=none) -%}
     select *
     from {{ relation }}
-    where _cutoff <= {{ run_date() }}
+    where _cutoff <= {{ through if through is not none else run_date() }}
       and _sha256 in (
           select sha256 from {{ source('lake', 'deliveries') }} where in_use
       )
@@ -33,4 +36,14 @@
     select *
     from {{ relation }}
     qualify row_number() over (partition by {{ keys | join(', ') }} order by {{ order_by }}) = 1
+{%- endmacro %}
+
+
+{#- The cut-off of a snapshot dataset in force at the run date: its latest in-use delivery up to the run date. -#}
+{% macro current_cutoff(dataset) -%}
+    (
+        select max(cutoff_date)
+        from {{ source('lake', 'deliveries') }}
+        where dataset = '{{ dataset }}' and in_use and cutoff_date <= {{ run_date() }}
+    )
 {%- endmacro %}

@@ -13,7 +13,8 @@ NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "
 
 
 def person_id(i: int) -> str:
-    return make_id("370102", dt.date(1960, 1, 1) + dt.timedelta(days=37 * i), i % 1000)
+    """A valid ID, distinct for every i (birth dates cycle within 1940-2005)."""
+    return make_id("370102", dt.date(1940, 1, 1) + dt.timedelta(days=(37 * i) % 24000), i % 1000)
 
 
 def valid_value(col: Column, i: int) -> str:

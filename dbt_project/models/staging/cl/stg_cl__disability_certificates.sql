@@ -38,7 +38,7 @@ final as (
         living_subsidy,
         care_subsidy,
         snapshot_cutoff,
-        snapshot_cutoff = max(snapshot_cutoff) over () as is_current_snapshot
+        snapshot_cutoff = {{ current_cutoff('cl_disability') }} as is_current_snapshot
     from one_per_key
 )
 

@@ -1,6 +1,6 @@
--- 核查反馈 (increment): the latest answer to each warning.
+-- 核查反馈 (increment): the latest answer to each warning (answers count for the latest run as they arrive: lake_rows).
 with source as (
-    {{ lake_rows(source('feedback', 'feedback')) }}
+    {{ lake_rows(source('feedback', 'feedback'), through="cast('" ~ var('feedback_through', var('run_date')) ~ "' as date)") }}
 ),
 
 renamed as (

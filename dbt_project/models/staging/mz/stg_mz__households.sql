@@ -52,7 +52,7 @@ final as (
         annual_income,
         monthly_benefit,
         snapshot_cutoff,
-        snapshot_cutoff = max(snapshot_cutoff) over () as is_current_snapshot
+        snapshot_cutoff = {{ current_cutoff('mz_household') }} as is_current_snapshot
     from one_per_key
 )
 

@@ -36,7 +36,7 @@ final as (
         health,
         individual_cover,
         snapshot_cutoff,
-        snapshot_cutoff = max(snapshot_cutoff) over () as is_current_snapshot
+        snapshot_cutoff = {{ current_cutoff('mz_member') }} as is_current_snapshot
     from one_per_key
 )
 

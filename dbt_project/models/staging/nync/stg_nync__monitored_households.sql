@@ -44,7 +44,7 @@ final as (
         member_count,
         income_per_capita,
         snapshot_cutoff,
-        snapshot_cutoff = max(snapshot_cutoff) over () as is_current_snapshot
+        snapshot_cutoff = {{ current_cutoff('nync_monitored') }} as is_current_snapshot
     from one_per_key
 )
 
