@@ -57,7 +57,7 @@ def build_demo(root: DataRoot) -> None:
         bad_deliveries=True, overwrite=True, check_truth=False,
     )  # fmt: skip
     for run_date in RUN_DATES:
-        run_comparison(root, run_date, export=False)
+        run_comparison(root, run_date, export=False, docs=run_date == RUN_DATES[-1])
 
 
 @contextmanager

@@ -119,7 +119,9 @@ def test_threshold_whatif_runs_the_simulation_at_the_slider_value(
 def test_a_notebook_exports_to_html(analyst_demo: AnalystDemo, tmp_path: Path) -> None:
     marimo = Path(sys.executable).with_name("marimo")
     out = tmp_path / "quality.html"
-    env = {**os.environ, "SAFETYNET_DATA": str(analyst_demo.root.root)}
+    # marimo caches the session beside the notebook (notebooks/__marimo__/); with a pycache prefix it mirrors
+    # that folder under the prefix instead, so the test leaves the repository clean
+    env = {**os.environ, "SAFETYNET_DATA": str(analyst_demo.root.root), "PYTHONPYCACHEPREFIX": str(tmp_path / "pyc")}
     done = subprocess.run(
         [str(marimo), "export", "html", str(NOTEBOOKS / "data_quality.py"), "-o", str(out), "-f"],
         env=env, capture_output=True, text=True, timeout=300,
@@ -127,3 +129,4 @@ def test_a_notebook_exports_to_html(analyst_demo: AnalystDemo, tmp_path: Path) -
     assert done.returncode == 0, done.stdout + done.stderr
     html = out.read_text(encoding="utf-8")
     assert "<html" in html.lower() and "ybj_settlement" in html and "数据质量" in html
+    assert not (NOTEBOOKS / "__marimo__").exists()

@@ -210,6 +210,7 @@ def run(
     date: str = typer.Option(..., "--date", help="Run date (YYYY-MM-DD): the comparison is made as of this day."),
     inbox: Optional[Path] = typer.Option(None, help="Inbox to land from (default: <data root>/inbox)."),
     export: bool = typer.Option(True, "--export/--no-export", help="Write the county workbooks and the report."),
+    docs: bool = typer.Option(True, "--docs/--no-docs", help="Publish the dbt docs beside the mart."),
     data: Optional[Path] = DataOption,
 ) -> None:
     """A whole comparison run: land → check → build → publish → export, recorded in the ledger."""
@@ -223,6 +224,7 @@ def run(
             dt.date.fromisoformat(date),
             inbox=inbox,
             export=export,
+            docs=docs,
             progress=lambda step: status.update(f"[bold]{step}[/bold] …"),
         )
     render_run_summary(console, root, summary)

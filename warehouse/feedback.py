@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from ingestion.settings import DataRoot
+from ingestion.settings import DataRoot, china_today
 from warehouse.exports.layout import COUNTY_CODE_LABEL, NOTES_SHEET, PROVINCE_CODE
 from warehouse.exports.ledger import feedback_file_county, record_feedback_file
 from warehouse.exports.mart import MartMissing, read_tables
@@ -213,7 +213,7 @@ def receive_feedback(root: DataRoot, paths: list[Path], today: dt.date | None = 
     """Copy each returned file into the inbox, land it, and check its rows against the register."""
     from ingestion.rawstore import hash_file
 
-    today = today or dt.date.today()
+    today = today or china_today()
     wrong = [p.name for p in paths if p.suffix.lower() not in _SUFFIXES]
     if wrong:  # before anything is copied: all or nothing
         raise ValueError(f"feedback must be .xlsx or .csv: {', '.join(wrong)}")

@@ -53,6 +53,7 @@ class RunSummary:
     checks: Any = None
     build: Any = None
     published: Any = None
+    docs: Any = None
     exports: Any = None
 
 
@@ -80,6 +81,13 @@ def publish_step(root: DataRoot) -> Any:
     return publish(root)
 
 
+def docs_step(root: DataRoot, run_date: dt.date) -> Any:
+    """dbt docs of the models just built, published beside the mart (`published/docs/`)."""
+    from warehouse.dbt_docs import generate_docs
+
+    return generate_docs(root, run_date)
+
+
 def export_step(root: DataRoot, run_date: dt.date) -> Any:
     from warehouse.exports import export_run
 
@@ -92,8 +100,10 @@ def run_comparison(
     inbox: Path | None = None,
     progress: Progress | None = None,
     export: bool = True,
+    docs: bool = True,
 ) -> RunSummary:
-    """Land what is in the inbox, check it, build the mart at `run_date`, publish it, export workbooks."""
+    """Land what is in the inbox, check it, build the mart at `run_date`, publish it (with its dbt docs),
+    export the workbooks and the report."""
     summary = RunSummary(run_date)
     say = progress or (lambda message: log.info(message))
     steps: list[tuple[str, Callable[[], Any], str]] = [
@@ -102,6 +112,8 @@ def run_comparison(
         ("build", lambda: build_step(root, run_date), "build"),
         ("publish", lambda: publish_step(root), "published"),
     ]
+    if docs:
+        steps.append(("docs", lambda: docs_step(root, run_date), "docs"))
     if export:
         steps.append(("export", lambda: export_step(root, run_date), "exports"))
     run_id = start_run(root, run_date)

@@ -34,6 +34,8 @@ def render_run_summary(console: Console, root: DataRoot, summary: RunSummary) ->
             f"{summary.exports.warnings_exported} open warnings → {summary.exports.folder}"
         )
     console.print(f"published: {published_path(root)}")
+    if summary.docs is not None:
+        console.print(f"dbt docs: {summary.docs}")
 
 
 def _steps_table(summary: RunSummary) -> Table:
