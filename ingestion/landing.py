@@ -41,7 +41,7 @@ from ingestion.readers import (
     Source,
     open_source,
 )
-from ingestion.settings import DataRoot
+from ingestion.settings import DataRoot, china_today
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def _precheck(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan
         raise _Duplicate(first)
     if delivery.cutoff is None:
         raise _Rejected("bad_date", f"{delivery.problem}", _estimate(root, delivery, scan))
-    today = dt.date.today()
+    today = china_today()
     if delivery.cutoff > today:
         raise _Rejected(
             "bad_date",
@@ -212,7 +212,7 @@ def _count_rows(source: Source) -> int:
 
 def _read(root: DataRoot, delivery: Delivery, contract: Contract, scan: RawScan, key: bytes) -> _Outcome:
     assert delivery.cutoff is not None
-    ctx = DeliveryContext(delivery.file_name, scan.sha256, delivery.cutoff, delivery.seq, key, dt.date.today())
+    ctx = DeliveryContext(delivery.file_name, scan.sha256, delivery.cutoff, delivery.seq, key, china_today())
     with tempfile.TemporaryDirectory(dir=_work_dir(root)) as tmp:
         try:
             source = open_source(delivery.path, delivery.ext, scan, contract, Path(tmp))

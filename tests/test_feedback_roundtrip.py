@@ -171,11 +171,6 @@ def test_county_from_file_name_when_there_is_no_notes_sheet(tmp_path):
     assert county_of_file(tmp_path / "反馈.csv") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingestion supersedes a lower _seq of the same day: two counties' returns on one day leave only the "
-    "last in use (spec/EXTRACTS.md §1 vs the feedback naming); needs feedback deliveries to stay in use",
-)
 def test_two_counties_returning_the_same_day_both_stay_in_use(tmp_path):
     from ingestion.ledger import deliveries, open_ledger
 

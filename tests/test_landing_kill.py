@@ -125,11 +125,11 @@ def test_killed_landing_reruns_to_the_same_result(tmp_path: Path) -> None:
     partial = []
     for kill in range(KILLS):
         process = _run(killed, env)
-        if kill % 2 == 0:  # any moment: start-up, archiving, reading, writing, committing
-            time.sleep(rng.uniform(0.2 * duration, 0.9 * duration))
-        else:  # a moment after this run has landed something: surely midway through the inbox
+        if kill % 2 == 0:  # just after this run landed something: surely midway through the inbox
             _wait_for_progress(killed, process, _landing_rows(killed))
             time.sleep(rng.uniform(0.0, 0.3))
+        else:  # any moment: start-up, archiving, reading, writing, committing (or already done)
+            time.sleep(rng.uniform(0.2 * duration, 0.9 * duration))
         process.send_signal(signal.SIGKILL)
         process.wait()
         partial.append(_landing_rows(killed))
