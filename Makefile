@@ -16,7 +16,7 @@ demo: install
 	SAFETYNET_DATA=$(DEMO_DATA) $(UV) run safetynet generate --households $(DEMO_HOUSEHOLDS) --run-date $(DEMO_RUN_DATE) --overwrite
 	SAFETYNET_DATA=$(DEMO_DATA) $(UV) run safetynet run --date $(DEMO_RUN_DATE)
 
-test: install
+test: install test-deps
 	$(UV) run pytest -n 2 --dist loadgroup
 
 # Debian packages the export/feedback/report tests need (headless Chromium, LibreOffice Calc); idempotent.

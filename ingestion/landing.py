@@ -19,7 +19,7 @@ import os
 import sqlite3
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +30,7 @@ from ingestion import ledger, quarantine, vault
 from ingestion.contracts import Contract, load_contract
 from ingestion.delivery import Delivery, list_inbox, parse_delivery
 from ingestion.lake import StagedParquet, delivery_path, dictionary_columns, ensure_schema_files, lake_schema
-from ingestion.normalise import BatchResult, DeliveryContext, normalise_batch
+from ingestion.normalise import BatchResult, DeliveryContext, RowCheck, normalise_batch
 from ingestion.pseudonymise import load_or_create_key
 from ingestion.rawstore import RawScan, archive_raw, hash_file, move_to_archive
 from ingestion.readers import (
@@ -122,11 +122,17 @@ def land_inbox(
     return results
 
 
-def land_file(root: DataRoot, path: Path, inbox: Path | None = None) -> LandingResult:
-    """Land one file of the inbox (the Airflow landing DAG lands one dataset's files one by one)."""
+def land_file(
+    root: DataRoot, path: Path, inbox: Path | None = None, extra_checks: Sequence[RowCheck] = ()
+) -> LandingResult:
+    """Land one file of the inbox (the Airflow landing DAG lands one dataset's files one by one).
+
+    `extra_checks` are row checks the caller adds for this file: (bad-row expression over the typed
+    fields, field, reason code, message); a row they flag is rejected like any other bad row.
+    """
     inbox = inbox or root.inbox
     ensure_schema_files(root)
-    result = _land(root, parse_delivery(Path(path), inbox), load_or_create_key(root))
+    result = _land(root, parse_delivery(Path(path), inbox), load_or_create_key(root), tuple(extra_checks))
     vault.compact(root)
     ledger.export_deliveries(root)
     return result
@@ -135,7 +141,7 @@ def land_file(root: DataRoot, path: Path, inbox: Path | None = None) -> LandingR
 # ---------------------------------------------------------------- one file
 
 
-def _land(root: DataRoot, delivery: Delivery, key: bytes) -> LandingResult:
+def _land(root: DataRoot, delivery: Delivery, key: bytes, extra_checks: tuple[RowCheck, ...] = ()) -> LandingResult:
     if delivery.dataset is None:
         return _not_a_dataset(root, delivery)
     scan = archive_raw(root, delivery.path)
@@ -146,7 +152,7 @@ def _land(root: DataRoot, delivery: Delivery, key: bytes) -> LandingResult:
         contract = load_contract(delivery.dataset)
         try:
             _precheck(root, conn, delivery, scan)
-            outcome = _read(root, delivery, contract, scan, key)
+            outcome = _read(root, delivery, contract, scan, key, extra_checks)
         except _Rejected as rejected:
             return _record_rejected(root, conn, delivery, scan, rejected)
         except _Duplicate as dup:
@@ -210,9 +216,13 @@ def _count_rows(source: Source) -> int:
         return sum(b.height for b in source.batches(True))
 
 
-def _read(root: DataRoot, delivery: Delivery, contract: Contract, scan: RawScan, key: bytes) -> _Outcome:
+def _read(
+    root: DataRoot, delivery: Delivery, contract: Contract, scan: RawScan, key: bytes, extra_checks: tuple[RowCheck, ...]
+) -> _Outcome:
     assert delivery.cutoff is not None
-    ctx = DeliveryContext(delivery.file_name, scan.sha256, delivery.cutoff, delivery.seq, key, china_today())
+    ctx = DeliveryContext(
+        delivery.file_name, scan.sha256, delivery.cutoff, delivery.seq, key, china_today(), extra_checks=extra_checks
+    )
     with tempfile.TemporaryDirectory(dir=_work_dir(root)) as tmp:
         try:
             source = open_source(delivery.path, delivery.ext, scan, contract, Path(tmp))

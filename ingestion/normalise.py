@@ -69,6 +69,10 @@ REJECTION_SCHEMA = {
 VAULT_SCHEMA = {"person_key": pl.String, "id_number": pl.String, "name": pl.String}
 
 
+# (bad-row expression over the typed fields, field, reason code, message)
+RowCheck = tuple[pl.Expr, str, str, str]
+
+
 @dataclass(frozen=True)
 class DeliveryContext:
     file_name: str
@@ -78,6 +82,8 @@ class DeliveryContext:
     key: bytes
     today: dt.date
     caches: dict[str, idvector.KeyCache] = field(default_factory=dict)  # per kind of key, for the whole file
+    # checks the caller adds for this file (e.g. feedback: the warning was issued, to this county)
+    extra_checks: tuple[RowCheck, ...] = ()
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cache(self, kind: str | None) -> idvector.KeyCache:
@@ -166,7 +172,10 @@ def _row_rules(frame: pl.DataFrame, contract: Contract, ctx: DeliveryContext) ->
             rule = pl.when(empty & _condition(col.required_when)).then(pl.lit(MISSING)).otherwise(rule)
         for check in col.checks:
             rule = pl.when(_check(check, col, contract, ctx)).then(pl.lit(RULE_REASONS[check])).otherwise(rule)
-        if col.required_when or col.checks or (col.kind == "amount" and not col.allow_negative):
+        extra = [(expr, reason) for expr, field_name, reason, _ in ctx.extra_checks if field_name == col.field]
+        for expr, reason in extra:
+            rule = pl.when(expr.fill_null(False)).then(pl.lit(reason)).otherwise(rule)
+        if col.required_when or col.checks or extra or (col.kind == "amount" and not col.allow_negative):
             updates.append(pl.coalesce(current, rule).alias(f"_r_{col.field}"))
     return frame.with_columns(updates) if updates else frame
 
@@ -184,7 +193,7 @@ def _check(check: str, col: Column, contract: Contract, ctx: DeliveryContext) ->
     raise ValueError(check)
 
 
-def _rejections(frame: pl.DataFrame, contract: Contract, hmap: HeaderMap) -> pl.DataFrame:
+def _rejections(frame: pl.DataFrame, contract: Contract, hmap: HeaderMap, ctx: DeliveryContext) -> pl.DataFrame:
     parts = []
     where = "data row " + pl.col("_data_row").cast(pl.String) + " (line " + pl.col("_source_line").cast(pl.String) + ")"
     for col in contract.columns:
@@ -193,7 +202,8 @@ def _rejections(frame: pl.DataFrame, contract: Contract, hmap: HeaderMap) -> pl.
         bad = frame.filter(reason.is_not_null() & pl.col("_problem").is_null())
         if bad.height == 0:
             continue
-        message = where + f", column {header}: " + reason.replace_strict(MESSAGES, default=reason)
+        messages = MESSAGES | {code: text for _, _, code, text in ctx.extra_checks}
+        message = where + f", column {header}: " + reason.replace_strict(messages, default=reason)
         parts.append(
             bad.select(
                 pl.col("_data_row").alias("data_row"),
@@ -298,4 +308,4 @@ def normalise_batch(frame: pl.DataFrame, contract: Contract, hmap: HeaderMap, ct
         "_data_row", "_source_line", *[pl.col(f"_raw_{c.field}").alias(hmap.header_of(c.field, contract))
                                        for c in contract.columns]
     )
-    return BatchResult(landed, _rejections(rejected, contract, hmap), raw_rows, vault, rows_in, skipped)
+    return BatchResult(landed, _rejections(rejected, contract, hmap, ctx), raw_rows, vault, rows_in, skipped)

@@ -130,7 +130,7 @@ def test_answers_land_with_the_findings_staff_chose(returned):
 
 
 def test_unknown_and_other_county_numbers_are_caught(returned):
-    """Rejected by the landing's hook once it is wired, flagged by the post-landing check until then."""
+    """Rejected at landing (the rows never reach the lake), recorded in the ledger, and reported."""
     root, _, _, receipt = returned
     flagged = {r["warning_id"]: r["reason"] for r in receipt.problems.iter_rows(named=True)}
     con = sqlite3.connect(root.ledger)
@@ -139,10 +139,12 @@ def test_unknown_and_other_county_numbers_are_caught(returned):
                                     (receipt.inbox_name,)).fetchall())  # fmt: skip
     finally:
         con.close()
-    caught = {**flagged, **rejected}
-    assert caught.get(TYPO_ID) == UNKNOWN_WARNING
-    assert caught.get(FOREIGN_ID) == OTHER_COUNTY
-    assert "W02-000000000002" not in caught and "W01-000000000001" not in caught
+    assert rejected == flagged == {TYPO_ID: UNKNOWN_WARNING, FOREIGN_ID: OTHER_COUNTY}
+    landed = {r["warning_id"] for r in _landed(root, receipt).iter_rows(named=True)}
+    assert TYPO_ID not in landed and FOREIGN_ID not in landed
+    counts = receipt.counts()
+    assert counts["rows_in"] == counts["rows_landed"] + counts["rows_rejected"] + counts["rows_skipped"]
+    assert counts["rows_rejected"] == 2
 
 
 def test_second_return_the_same_day_takes_the_next_seq(returned):

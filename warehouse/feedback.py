@@ -21,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from ingestion.normalise import RowCheck  # (bad-row expression, field, reason code, message)
 from ingestion.settings import DataRoot, china_today
 from warehouse.exports.layout import COUNTY_CODE_LABEL, NOTES_SHEET, PROVINCE_CODE
 from warehouse.exports.ledger import feedback_file_county, record_feedback_file
@@ -34,7 +35,6 @@ OTHER_COUNTY = "other_county"
 _CODE_IN_NAME = re.compile(r"^(\d{6})_")
 _SUFFIXES = (".xlsx", ".csv")
 
-RowCheck = tuple[pl.Expr, str, str, str]  # (bad-row expression, field, reason code, message)
 
 
 # --- which county a returned file belongs to ------------------------------------------------------
@@ -224,27 +224,34 @@ def receive_feedback(root: DataRoot, paths: list[Path], today: dt.date | None = 
         record_feedback_file(root, name, source.name, county, hash_file(target))
         log.info("feedback %s → inbox %s (county %s)", source.name, name, county or "unknown")
         receipt = FeedbackReceipt(source, name, county)
-        receipt.landing = _land(root, target)
-        receipt.problems = _check_landed(root, receipt)
+        receipt.landing = _land(root, target, feedback_row_checks(root, county))
+        receipt.problems = _rejected_by_checks(root, receipt)
         receipts.append(receipt)
     return receipts
 
 
-def _land(root: DataRoot, target: Path) -> Any:
+def _land(root: DataRoot, target: Path, checks: list[RowCheck]) -> Any:
     from ingestion.landing import land_file
 
-    return land_file(root, target, root.inbox)
+    return land_file(root, target, root.inbox, extra_checks=checks)
 
 
-def _check_landed(root: DataRoot, receipt: FeedbackReceipt) -> pl.DataFrame:
-    """Until the landing runs `feedback_row_checks` as a hook, check the landed rows afterwards."""
-    from ingestion.lake import delivery_path
+def _rejected_by_checks(root: DataRoot, receipt: FeedbackReceipt) -> pl.DataFrame:
+    """The rows the landing rejected as never issued or issued to another county (from the ledger)."""
+    from ingestion import ledger
 
-    landing = receipt.landing
-    if receipt.status != "landed":
-        return apply_checks(pl.DataFrame(schema={"warning_id": pl.String}), [])
-    landed = pl.read_parquet(delivery_path(root, DATASET, landing.cutoff_date, landing.seq, landing.sha256))
-    problems = apply_checks(landed, feedback_row_checks(root, receipt.county_code))
+    with ledger.open_ledger(root) as conn:
+        rows = conn.execute(
+            "SELECT data_row, raw_value, field, reason, message FROM rejections "
+            "WHERE file_name = ? AND reason IN (?, ?) ORDER BY data_row",
+            (receipt.inbox_name, UNKNOWN_WARNING, OTHER_COUNTY),
+        ).fetchall()
+    problems = pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={"data_row": pl.Int64, "warning_id": pl.String, "field": pl.String, "reason": pl.String,
+                "message": pl.String},
+        orient="row",
+    )  # fmt: skip
     for row in problems.iter_rows(named=True):
         log.warning("%s row %s: %s (%s)", receipt.inbox_name, row["data_row"], row["reason"], row["warning_id"])
     return problems
