@@ -293,11 +293,13 @@ def test_data_docs_show_the_held_delivery(checked):
     assert not any(id18 in docs for id18 in all_ids())
 
 
-def test_cli_check_prints_the_table_and_the_holds(copy_of):
+def test_cli_check_prints_the_table_and_the_holds(copy_of, monkeypatch):
     from typer.testing import CliRunner
 
+    from warehouse import cli
     from warehouse.cli import app
 
+    monkeypatch.setattr(cli.console, "width", 200)  # the console was sized at import: tables at full width
     root = copy_of
     write_csv(root.inbox, "wjw_death_20261031.csv", ["证明编号", "姓名", "身份证号", "死亡日期", "死亡原因"],
               [[f"C{i}", NAMES[i % 4], person_id(i), "2026-10-01", ""] for i in range(5)])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -25,9 +24,6 @@ def _data_root(data: Optional[Path]) -> DataRoot:
 
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit():  # the terminal's width as it is now, not as it was at import
-        console.width = int(columns)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
