@@ -31,6 +31,7 @@ import polars as pl
 from ingestion.lake import ensure_schema_files, write_atomic
 from ingestion.ledger import export_deliveries
 from ingestion.settings import DataRoot
+from warehouse.engines import Engine, publish_spark_marts, register_lake, resolve_engine, spark_session
 from warehouse.lock import warehouse_write_lock
 from warehouse.register import export_previous_register, later_run_exists, save_register
 
@@ -80,20 +81,27 @@ def build(
     full_refresh: bool = False,
     select: str | Sequence[str] | None = None,
     unit_tests: bool = False,
+    engine: str | None = None,
 ) -> BuildResult:
     """Build the warehouse at `run_date` and save the run's warning register; raise BuildError on failure.
 
     Data tests run with the models; dbt unit tests (which check the SQL on fixed rows, not the data) only
-    when `unit_tests` is true — tests/test_dbt_unit.py runs them on their own.
+    when `unit_tests` is true — tests/test_dbt_unit.py runs them on their own. `engine` (else
+    $SAFETYNET_ENGINE, else duckdb): on "spark" the marts are copied into the DuckDB file afterwards.
     """
+    engine = resolve_engine(engine)
     started = time.perf_counter()
     with warehouse_write_lock(root):
         previous, sources = prepare_inputs(root, run_date)
         if full_refresh:
             _remove_warehouse(root)
         extra = [] if unit_tests else ["--exclude", "test_type:unit"]
-        results = run_dbt(root, run_date, "build", select=select, full_refresh=full_refresh, extra=extra)
+        results = run_dbt(
+            root, run_date, "build", select=select, full_refresh=full_refresh, extra=extra, engine=engine
+        )
         built = _successful(results, "model")
+        if engine == "spark":
+            publish_spark_marts(spark_session(root), root)
         register = read_register(root) if "fct_warnings" in built else None
         if register is not None:
             save_register(root, run_date, register)
@@ -154,6 +162,7 @@ def run_dbt(
     select: str | Sequence[str] | None = None,
     full_refresh: bool = False,
     extra: Sequence[str] = (),
+    engine: Engine = "duckdb",
 ) -> list[Any]:
     """Run one dbt command in process against this data root; returns dbt's node results.
 
@@ -161,7 +170,9 @@ def run_dbt(
     """
     from dbt.cli.main import dbtRunner
 
-    args = [command, *_common_args(root, run_date)]
+    args = [command, *_common_args(root, run_date), "--target", engine]
+    if engine == "spark":  # dbt-spark's session reuses this one, with the lake declared as tables
+        register_lake(spark_session(root), root)
     if select:
         args += ["--select", *([select] if isinstance(select, str) else select)]
     if full_refresh and command in ("build", "run", "seed"):
@@ -172,7 +183,8 @@ def run_dbt(
         try:
             outcome = dbtRunner().invoke(args)
         finally:
-            _release_duckdb()
+            if engine == "duckdb":
+                _release_duckdb()
     results = list(getattr(outcome.result, "results", None) or [])
     failures = [_describe(r) for r in results if str(r.status) in _FAILED]
     if failures or not outcome.success:
