@@ -16,15 +16,18 @@ demo: install
 	SAFETYNET_DATA=$(DEMO_DATA) $(UV) run safetynet generate --households $(DEMO_HOUSEHOLDS) --run-date $(DEMO_RUN_DATE) --overwrite
 	SAFETYNET_DATA=$(DEMO_DATA) $(UV) run safetynet run --date $(DEMO_RUN_DATE)
 
+# The tests also build on Spark (the optional `spark` extra and Java 17): the cross-engine test must run in CI.
 test: install test-deps
-	$(UV) run pytest -n 2 --dist loadgroup
+	$(UV) sync --frozen --extra spark
+	$(UV) run --extra spark pytest -n 2 --dist loadgroup
 
-# Debian packages the export/feedback/report tests need (headless Chromium, LibreOffice Calc); idempotent.
-TEST_DEBS ?= chromium libreoffice-calc-nogui
+# Debian packages the tests need (headless Chromium and LibreOffice Calc for the exports and the report,
+# Java 17 for Spark); idempotent.
+TEST_DEBS ?= chromium libreoffice-calc-nogui openjdk-17-jre-headless
 .PHONY: test-deps
 test-deps:
-	@if command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1; then exit 0; fi; \
+	@if command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && command -v java >/dev/null 2>&1; then exit 0; fi; \
 	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	$$SUDO apt-get update -qq >/dev/null && \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_DEBS) >/dev/null && \
-	command -v chromium >/dev/null && command -v soffice >/dev/null && echo "test-deps: installed $(TEST_DEBS)"
+	command -v chromium >/dev/null && command -v soffice >/dev/null && command -v java >/dev/null && echo "test-deps: installed $(TEST_DEBS)"

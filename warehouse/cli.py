@@ -205,12 +205,29 @@ def identify(
     console.print(counts_line(frame))
 
 
+def _checked_engine(engine: str | None) -> str:
+    """The engine to build on, refused before landing starts when it is unknown or Spark is not installed."""
+    from warehouse.engines import resolve_engine, spark_available
+
+    try:
+        name = resolve_engine(engine)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--engine") from None
+    if name == "spark" and (reason := spark_available()) is not None:
+        raise typer.BadParameter(reason, param_hint="--engine")
+    return name
+
+
 @app.command()
 def run(
     date: str = typer.Option(..., "--date", help="Run date (YYYY-MM-DD): the comparison is made as of this day."),
     inbox: Optional[Path] = typer.Option(None, help="Inbox to land from (default: <data root>/inbox)."),
     export: bool = typer.Option(True, "--export/--no-export", help="Write the county workbooks and the report."),
     docs: bool = typer.Option(True, "--docs/--no-docs", help="Publish the dbt docs beside the mart."),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", help="Build on duckdb (default) or spark (needs `uv sync --extra spark` and Java 17); "
+        "default: $SAFETYNET_ENGINE, else duckdb."
+    ),
     data: Optional[Path] = DataOption,
 ) -> None:
     """A whole comparison run: land → check → build → publish → export, recorded in the ledger."""
@@ -225,6 +242,7 @@ def run(
             inbox=inbox,
             export=export,
             docs=docs,
+            engine=_checked_engine(engine),
             progress=lambda step: status.update(f"[bold]{step}[/bold] …"),
         )
     render_run_summary(console, root, summary)

@@ -16,6 +16,7 @@ exports, `identify`) reads one place whichever engine built it.
 from __future__ import annotations
 
 import glob
+import importlib.util
 import logging
 import os
 import re
@@ -50,6 +51,15 @@ def resolve_engine(engine: str | None = None) -> Engine:
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
     return name  # type: ignore[return-value]
+
+
+def spark_available() -> str | None:
+    """Why a Spark build cannot run in this environment (missing extra, no Java), or None when it can."""
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+        return "the spark engine needs the optional extra: uv sync --extra spark"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "the spark engine needs Java 17 (java on PATH or JAVA_HOME)"
+    return None
 
 
 def spark_dir(root: DataRoot) -> Path:

@@ -69,10 +69,10 @@ def check_step(root: DataRoot) -> Any:
     return check_pending(root)
 
 
-def build_step(root: DataRoot, run_date: dt.date) -> Any:
+def build_step(root: DataRoot, run_date: dt.date, engine: str | None = None) -> Any:
     from warehouse.build import build
 
-    return build(root, run_date)
+    return build(root, run_date, engine=engine)
 
 
 def publish_step(root: DataRoot) -> Any:
@@ -101,15 +101,16 @@ def run_comparison(
     progress: Progress | None = None,
     export: bool = True,
     docs: bool = True,
+    engine: str | None = None,
 ) -> RunSummary:
-    """Land what is in the inbox, check it, build the mart at `run_date`, publish it (with its dbt docs),
-    export the workbooks and the report."""
+    """Land what is in the inbox, check it, build the mart at `run_date` (on `engine`, else $SAFETYNET_ENGINE,
+    else DuckDB), publish it (with its dbt docs), export the workbooks and the report."""
     summary = RunSummary(run_date)
     say = progress or (lambda message: log.info(message))
     steps: list[tuple[str, Callable[[], Any], str]] = [
         ("land", lambda: land_step(root, inbox), "landings"),
         ("check", lambda: check_step(root), "checks"),
-        ("build", lambda: build_step(root, run_date), "build"),
+        ("build", lambda: build_step(root, run_date, engine), "build"),
         ("publish", lambda: publish_step(root), "published"),
     ]
     if docs:
