@@ -15,12 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import multiprocessing
 import os
+import signal
 import sqlite3
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,31 +97,113 @@ class _Rejected(Exception):
 
 
 def land_inbox(
-    root: DataRoot, inbox: Path | None = None, dataset: str | None = None, progress: Progress | None = None
+    root: DataRoot,
+    inbox: Path | None = None,
+    dataset: str | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> list[LandingResult]:
     """Land every file of the inbox (root and dataset folders), oldest cut-off first, seq ascending.
 
-    `progress(done, total, file_name)` is called before each file and once at the end (file_name '').
+    Datasets are independent: with `workers` > 1 (default: $SAFETYNET_LANDING_WORKERS, else the cores, for an
+    inbox of more than PARALLEL_BYTES) each dataset's files land in order in one of that many processes.
+    `progress(done, total, file_name)` is called before each file (per dataset when parallel) and once at the end.
     """
     inbox = inbox or root.inbox
     ensure_schema_files(root)
     deliveries = list_inbox(inbox, dataset)
+    groups = _by_dataset(deliveries)
+    workers = _worker_count(workers, deliveries, len(groups))
+    if workers > 1:
+        results = _land_in_parallel(root, deliveries, groups, workers, progress)
+    else:
+        results = _land_in_order(root, deliveries, progress)
+    vault.compact(root)
+    ledger.export_deliveries(root)
+    if progress:
+        progress(len(deliveries), len(deliveries), "")
+    return results
+
+
+PARALLEL_BYTES = 256 * 2**20  # below this, starting worker processes costs more than it saves
+ENV_WORKERS = "SAFETYNET_LANDING_WORKERS"
+
+
+def _worker_count(asked: int | None, deliveries: list[Delivery], groups: int) -> int:
+    if asked is None:
+        configured = os.environ.get(ENV_WORKERS)
+        if configured:
+            asked = int(configured)
+        elif sum(_size(d) for d in deliveries) > PARALLEL_BYTES:
+            asked = min(os.cpu_count() or 1, 4)
+        else:
+            asked = 1
+    return max(1, min(asked, groups))
+
+
+def _size(delivery: Delivery) -> int:
+    try:
+        return delivery.path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _by_dataset(deliveries: list[Delivery]) -> list[list[Delivery]]:
+    """Each dataset's deliveries in landing order; the biggest dataset first (so the workers finish together)."""
+    groups: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        groups.setdefault(delivery.dataset or "", []).append(delivery)
+    return sorted(groups.values(), key=lambda group: -sum(_size(d) for d in group))
+
+
+def _land_in_order(root: DataRoot, deliveries: list[Delivery], progress: Progress | None = None,
+                   done: int = 0, total: int | None = None) -> list[LandingResult]:  # fmt: skip
     key = load_or_create_key(root)
     results = []
-    for done, delivery in enumerate(deliveries):
+    for n, delivery in enumerate(deliveries, start=done):
         if progress:
-            progress(done, len(deliveries), delivery.file_name)
+            progress(n, total or len(deliveries), delivery.file_name)
         try:
             results.append(_land(root, delivery, key))
         except FileNotFoundError:
             if delivery.path.exists():
                 raise
             log.info("%s was taken by another landing process", delivery.file_name)
-    vault.compact(root)
-    ledger.export_deliveries(root)
-    if progress:
-        progress(len(deliveries), len(deliveries), "")
     return results
+
+
+def _land_in_parallel(
+    root: DataRoot, deliveries: list[Delivery], groups: list[list[Delivery]], workers: int, progress: Progress | None
+) -> list[LandingResult]:
+    """One dataset per task in a pool of processes (spawned: Polars' threads do not survive a fork)."""
+    load_or_create_key(root)  # created once here, not raced by the workers
+    total, done = len(deliveries), 0
+    order = {d.file_name: n for n, d in enumerate(deliveries)}  # results in landing order, as in one process
+    results: list[LandingResult] = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
+        futures = [pool.submit(_land_in_order, root, group) for group in groups]
+        for future in as_completed(futures):
+            landed = future.result()
+            done += len(landed)
+            results.extend(landed)
+            if progress:
+                progress(done, total, landed[-1].file_name if landed else "")
+    return sorted(results, key=lambda r: order.get(r.file_name, total))
+
+
+def _die_with_parent(parent: int) -> None:
+    """A landing worker ends when the landing process is killed (Linux), like the in-process path does."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # killed while this worker was starting: the signal was never armed
+        os._exit(1)
 
 
 def land_file(

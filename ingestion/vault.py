@@ -63,33 +63,49 @@ def _lock(root: DataRoot) -> Iterator[None]:
 
 
 def compact(root: DataRoot) -> int:
-    """Fold every part into persons.parquet (latest name and cut-off per key); returns persons count."""
+    """Fold every part into persons.parquet (latest name and cut-off per key); returns persons count.
+
+    Later wins: by cut-off, then re-delivery number, then part file name, then row; the existing file counts
+    as earliest at its cut-off. DuckDB aggregates out of core: a year of rosters at Shandong scale is tens of
+    millions of part rows, more than a sort in memory should hold.
+    """
+    import duckdb
+
     with _lock(root):
         parts = sorted(parts_dir(root).glob("*.parquet"))
         current = persons_path(root)
-        frames = []
-        if current.exists():
-            old = pl.read_parquet(current)
-            frames.append(old.select("person_key", "id_number", "name",
-                                     pl.col("last_seen_cutoff").alias("cutoff"), pl.lit(-1, dtype=pl.Int64).alias("seq")))
-        frames.extend(pl.read_parquet(p).cast(PART_SCHEMA) for p in parts)
         if not parts:
-            return frames[0].height if frames else 0
-        merged = (
-            pl.concat(frames)
-            .sort("cutoff", "seq", maintain_order=True)
-            .group_by("person_key", maintain_order=True)
-            .agg(
-                pl.col("id_number").last(),
-                pl.col("name").drop_nulls().last(),
-                pl.col("cutoff").max().alias("last_seen_cutoff"),
+            return pl.scan_parquet(current).select(pl.len()).collect().item() if current.exists() else 0
+        rows = [
+            "select person_key, id_number, name, cutoff, seq, filename, file_row_number "
+            f"from read_parquet({_sql_list(parts)}, filename = true, file_row_number = true)"
+        ]
+        if current.exists():
+            rows.append(
+                "select person_key, id_number, name, last_seen_cutoff, -1, '', file_row_number "
+                f"from read_parquet('{current}', file_row_number = true)"
             )
-            .sort("person_key")
-        )
-        write_atomic(merged.cast(PERSONS_SCHEMA).to_arrow(), current, mode=FILE_MODE)
+        with duckdb.connect(config={"threads": 2, "memory_limit": "2GB"}) as conn:
+            conn.execute("set enable_progress_bar = false")
+            merged = conn.sql(f"""
+                with rows as ({" union all ".join(rows)})
+                select
+                    person_key,
+                    arg_max(id_number, (cutoff, seq, filename, file_row_number)) as id_number,
+                    arg_max(name, (cutoff, seq, filename, file_row_number)) filter (where name is not null) as name,
+                    max(cutoff) as last_seen_cutoff
+                from rows
+                group by person_key
+                order by person_key
+            """).to_arrow_table()  # fmt: skip
+        write_atomic(pl.from_arrow(merged).cast(PERSONS_SCHEMA).to_arrow(), current, mode=FILE_MODE)
         for part in parts:
             part.unlink(missing_ok=True)
-        return merged.height
+        return merged.num_rows
+
+
+def _sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
 def read_persons(root: DataRoot) -> pl.DataFrame:

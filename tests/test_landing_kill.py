@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from bad_inputs.factory import headers, valid_rows, write_csv
 from ingestion.contracts import load_contract
@@ -109,14 +110,18 @@ def _no_ledger_entry_without_data(root: Path) -> None:
         assert (root / "lake" / dataset / f"cutoff={cutoff}" / f"seq={seq}" / f"{sha}.parquet").exists()
 
 
-def test_killed_landing_reruns_to_the_same_result(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_killed_landing_reruns_to_the_same_result(tmp_path: Path, workers: int) -> None:
+    """Killed with one process, or with two landing processes (datasets in parallel, which must die with the
+    landing process): the rerun ends where one uninterrupted process ends."""
     env = {**os.environ, "SAFETYNET_PSEUDONYM_KEY": KEY}
     source = _inbox(tmp_path / "source")
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     for root in (reference, killed):
         shutil.copytree(source, root / "inbox")
     started = time.perf_counter()
-    assert _run(reference, env).wait(timeout=300) == 0
+    assert _run(reference, {**env, "SAFETYNET_LANDING_WORKERS": "1"}).wait(timeout=300) == 0
+    env["SAFETYNET_LANDING_WORKERS"] = str(workers)
     duration = time.perf_counter() - started
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
