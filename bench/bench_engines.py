@@ -1,10 +1,11 @@
 """Build time of the same dbt project on DuckDB and on local Spark (docs/spark.md has the figures).
 
-    uv run --extra spark python bench/bench_engines.py --households 2000 [--data /tmp/bench_engines] [--runs 1]
+    uv run --extra spark python bench/bench_engines.py --households 2000,80000 [--data DIR] [--runs 1]
 
-Generates and lands a province once (kept in --data for reruns), then times `build()` — dbt build with the data
-tests, register saved; for Spark also the session start, the lake declaration and publishing the marts into
-DuckDB — on each engine, and prints one line per engine and run.
+For each size, generates and lands a province once (kept in <data>/engines_<N> for reruns; --data defaults to
+/tmp), then times `build()` — dbt build with the data tests, register saved; for Spark also the session start,
+the lake declaration and publishing the marts into DuckDB — on each engine, and prints one line per engine and
+run, then a table of all of them.
 """
 
 from __future__ import annotations
@@ -36,23 +37,27 @@ def _province(root: DataRoot, households: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=2000)
-    parser.add_argument("--data", type=Path, default=None, help="data root (default /tmp/bench_engines_<N>)")
+    parser.add_argument("--households", default="2000,80000", help="sizes, comma-separated")
+    parser.add_argument("--data", type=Path, default=Path("/tmp"), help="folder of the data roots engines_<N>")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--engines", default="duckdb,spark")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("py4j").setLevel(logging.WARNING)
-    root = DataRoot((args.data or Path(f"/tmp/bench_engines_{args.households}")).resolve())
-    _province(root, args.households)
-    for engine in args.engines.split(","):
-        for run in range(1, args.runs + 1):
-            result = build(root, RUN, engine=engine)
-            print(
-                f"engine={engine} households={args.households} run={run} seconds={result.seconds:.1f} "
-                f"models={result.models_built} tests={result.tests_passed} warnings={result.warnings_raised}",
-                flush=True,
-            )
+    lines = []
+    for households in (int(n) for n in args.households.split(",")):
+        root = DataRoot((args.data / f"engines_{households}").resolve())
+        _province(root, households)
+        for engine in args.engines.split(","):
+            for run in range(1, args.runs + 1):
+                result = build(root, RUN, engine=engine)
+                line = (
+                    f"households={households:>7,} engine={engine:<6} run={run} seconds={result.seconds:7.1f} "
+                    f"models={result.models_built} tests={result.tests_passed} warnings={result.warnings_raised}"
+                )
+                print(line, flush=True)
+                lines.append(line)
+    print("\n".join(["", "build on each engine:", *lines]))
 
 
 if __name__ == "__main__":
