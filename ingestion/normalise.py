@@ -81,17 +81,17 @@ class DeliveryContext:
     seq: int
     key: bytes
     today: dt.date
-    caches: dict[str, idvector.KeyCache] = field(default_factory=dict)  # per kind of key, for the whole file
+    hashers: dict[str, idvector.KeyedHasher] = field(default_factory=dict)  # per kind of key, for the whole file
     # checks the caller adds for this file (e.g. feedback: the warning was issued, to this county)
     extra_checks: tuple[RowCheck, ...] = ()
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def cache(self, kind: str | None) -> idvector.KeyCache:
+    def hasher(self, kind: str | None) -> idvector.KeyedHasher:
         with self.lock:
             name = kind or ""
-            if name not in self.caches:
-                self.caches[name] = idvector.KeyCache(self.key, kind)
-            return self.caches[name]
+            if name not in self.hashers:
+                self.hashers[name] = idvector.KeyedHasher(self.key, kind)
+            return self.hashers[name]
 
 
 @dataclass
@@ -240,7 +240,7 @@ def _pseudonymise(landed: pl.DataFrame, contract: Contract, ctx: DeliveryContext
     names = {c.person: c.field for c in contract.columns if c.pii == "name" and c.person}
     for col in contract.columns:
         if col.kind == "id":
-            keys = ctx.cache(None).keys(landed.get_column(col.field))
+            keys = ctx.hasher(None).keys(landed.get_column(col.field))
             key_field = id_key_field(col.field)
             extra.append(keys.alias(key_field))
             extra.extend(
@@ -252,7 +252,7 @@ def _pseudonymise(landed: pl.DataFrame, contract: Contract, ctx: DeliveryContext
             )
         elif col.pii == "keyed":
             text = landed.select(kinds.trimmed(pl.col(col.field)).str.to_uppercase()).to_series()
-            extra.append(ctx.cache(col.field).keys(text).alias(col.lake_field or col.field))
+            extra.append(ctx.hasher(col.field).keys(text).alias(col.lake_field or col.field))
     vault = pl.concat(vault_parts).filter(pl.col("person_key").is_not_null()) if vault_parts else pl.DataFrame(
         schema=VAULT_SCHEMA
     )
