@@ -65,9 +65,10 @@ def _lock(root: DataRoot) -> Iterator[None]:
 def compact(root: DataRoot) -> int:
     """Fold every part into persons.parquet (latest name and cut-off per key); returns persons count.
 
-    Later wins: by cut-off, then re-delivery number, then part file name, then row; the existing file counts
-    as earliest at its cut-off. DuckDB aggregates out of core: a year of rosters at Shandong scale is tens of
-    millions of part rows, more than a sort in memory should hold.
+    Later wins: by cut-off, then re-delivery number; the existing file counts as earliest at its cut-off; two
+    names at the same cut-off and number (two departments' deliveries) resolve to the greater, so the result
+    does not depend on arrival order. DuckDB aggregates out of core: a year of rosters at Shandong scale is
+    tens of millions of part rows.
     """
     import duckdb
 
@@ -76,36 +77,39 @@ def compact(root: DataRoot) -> int:
         current = persons_path(root)
         if not parts:
             return pl.scan_parquet(current).select(pl.len()).collect().item() if current.exists() else 0
-        rows = [
-            "select person_key, id_number, name, cutoff, seq, filename, file_row_number "
-            f"from read_parquet({_sql_list(parts)}, filename = true, file_row_number = true)"
-        ]
-        if current.exists():
-            rows.append(
-                "select person_key, id_number, name, last_seen_cutoff, -1, '', file_row_number "
-                f"from read_parquet('{current}', file_row_number = true)"
-            )
-        with duckdb.connect(config={"threads": 2, "memory_limit": "2GB"}) as conn:
+        config = {"threads": os.cpu_count() or 1, "memory_limit": VAULT_MEMORY, "preserve_insertion_order": False}
+        with duckdb.connect(config=config) as conn:
             conn.execute("set enable_progress_bar = false")
-            merged = conn.sql(f"""
-                with rows as ({" union all ".join(rows)})
-                select
-                    person_key,
-                    arg_max(id_number, (cutoff, seq, filename, file_row_number)) as id_number,
-                    arg_max(name, (cutoff, seq, filename, file_row_number)) filter (where name is not null) as name,
-                    max(cutoff) as last_seen_cutoff
-                from rows
-                group by person_key
-                order by person_key
-            """).to_arrow_table()  # fmt: skip
-        write_atomic(pl.from_arrow(merged).cast(PERSONS_SCHEMA).to_arrow(), current, mode=FILE_MODE)
+            merged = pl.from_arrow(conn.sql(_fold_sql(parts, current if current.exists() else None)).to_arrow_table())
+        write_atomic(merged.sort("person_key").cast(PERSONS_SCHEMA).to_arrow(), current, mode=FILE_MODE)
         for part in parts:
             part.unlink(missing_ok=True)
-        return merged.num_rows
+        return merged.height
 
 
-def _sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+VAULT_MEMORY = "3GB"  # DuckDB's cap while folding (it spills beyond it)
+
+
+def _fold_sql(parts: list[Path], current: Path | None) -> str:
+    """One row per person from the parts and the current file; `version` orders cut-off, then seq."""
+    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
+    rows = f"select person_key, id_number, name, cutoff, seq from read_parquet([{files}])"
+    if current is not None:
+        quoted = str(current).replace("'", "''")
+        rows += f" union all select person_key, id_number, name, last_seen_cutoff, -1 from read_parquet('{quoted}')"
+    return f"""
+        with rows as ({rows}),
+        versioned as (
+            select *, (datediff('day', date '1970-01-01', cutoff)::bigint << 24) + (seq + 1) as version from rows
+        )
+        select
+            person_key,
+            arg_max(id_number, (version, id_number)) as id_number,
+            arg_max(name, (version, name)) filter (where name is not null) as name,
+            max(cutoff) as last_seen_cutoff
+        from versioned
+        group by person_key
+    """  # fmt: skip
 
 
 def read_persons(root: DataRoot) -> pl.DataFrame:
