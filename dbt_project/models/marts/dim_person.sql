@@ -17,15 +17,19 @@
     ('stg_jyt__student_aid', 'person_key', 'birth_date', 'null', 'id_region'),
     ('stg_zjt__housing_aid', 'person_key', 'birth_date', 'null', 'id_region'),
 ] %}
+-- each source reduced to one row per person first: the sources hold tens of millions of rows (every snapshot,
+-- every settlement) but a few million persons, and the text aggregation below is the expensive part
 with sightings as (
     {%- for model, key, birth, sex, region in person_sources %}
     select
         {{ key }} as person_key,
-        {{ birth }} as birth_date,
-        cast({{ sex }} as {{ dbt.type_string() }}) as sex,
-        cast({{ region }} as {{ dbt.type_string() }}) as id_region,
+        min({{ birth }}) as birth_date,
+        max(cast({{ sex }} as {{ dbt.type_string() }})) as sex,
+        min(cast({{ region }} as {{ dbt.type_string() }})) as id_region,
         '{{ model.split("__")[0][4:] }}' as department
     from {{ ref(model) }}
+    where {{ key }} is not null
+    group by {{ key }}
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -40,7 +44,6 @@ persons as (
         min(id_region) as id_region,
         {{ string_agg_sorted('department') }} as seen_by
     from sightings
-    where person_key is not null
     group by person_key
 ),
 

@@ -39,8 +39,7 @@ member_rows as (
         m.relation,
         m.labour_capacity,
         m.health,
-        m.individual_cover,
-        1 as preference
+        m.individual_cover
     from members as m
     inner join pairing as p on p.member_cutoff = m.snapshot_cutoff
 ),
@@ -54,19 +53,23 @@ head_rows as (
         '户主' as relation,
         cast(null as {{ dbt.type_string() }}) as labour_capacity,
         cast(null as {{ dbt.type_string() }}) as health,
-        cast(null as {{ dbt.type_string() }}) as individual_cover,
-        2 as preference
+        cast(null as {{ dbt.type_string() }}) as individual_cover
     from households
 ),
 
-combined as (
+-- member rows are unique per (cut-off, household, person) and a household has one head per snapshot, so the
+-- head is added only where the roster lacks him (an anti-join: no window over tens of millions of rows)
+one_per_person as (
     select * from member_rows
     union all
-    select * from head_rows
-),
-
-one_per_person as (
-    {{ latest_per_key('combined', ['snapshot_cutoff', 'household_id', 'person_key'], 'preference') }}
+    select * from head_rows as h
+    where not exists (
+        select 1
+        from member_rows as m
+        where m.snapshot_cutoff = h.snapshot_cutoff
+          and m.household_id = h.household_id
+          and m.person_key = h.person_key
+    )
 ),
 
 final as (

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}  {#- a table: its data tests would each recompute a view over the whole chain -#}
 -- 重复救助 seen on the assistance chain and the rosters, per household (it agrees with W07 of the same run; a dbt
 -- test checks it):
 --   a. a person in two or more in-force households of the current roster;

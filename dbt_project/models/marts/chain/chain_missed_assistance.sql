@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}  {#- a table: its data tests would each recompute a view over the whole chain -#}
 -- 应享未享 seen on the assistance chain, per household: for each member of a 特困人员/最低生活保障 household, the
 -- policy the chain shows missing (it agrees with W08 of the same run; a dbt test checks it):
 --   a. a disability certificate 一级/二级, or 三级 智力/精神, without 享受重度残疾人护理补贴 (empty counts as not);
