@@ -10,7 +10,8 @@ and delivered afterwards (the incremental run). In one invocation it measures, e
 
 - generate: `safetynet generate` of the tier;
 - landing floor: DuckDB's plain CSV→Parquet conversion of every file of the full run's inbox (GB18030 files
-  transcoded first, XLSX read by fastexcel), nothing else;
+  transcoded first, XLSX read by fastexcel), nothing else; run twice, the faster kept (the first run reads a
+  cold page cache, and the landing right after it reads a warm one);
 - full run: `run_comparison` (land → check → build → publish → docs → export), the code `safetynet run` calls,
   with wall time, CPU time and peak memory per stage (bench/stage_meter.py);
 - build floor: one DuckDB scan of every lake column the models read (the columns of the dbt sources);
@@ -234,10 +235,7 @@ def bench_tier(work: Path, households: int, reuse: bool) -> dict:
     figures: dict = {"households": households, "generate": generate(tier, households, reuse)}
     run_root, later = split_inbox(tier)
     figures["inbox_files"], figures["inbox_bytes"] = inbox_size(run_root / "inbox")
-    floor, out = measured(child("floor_land", str(run_root / "inbox"), str(tier / "floor_parquet")), "landing floor")
-    figures["landing_floor"] = floor | json.loads(out.splitlines()[-1])
-    shutil.rmtree(tier / "floor_parquet", ignore_errors=True)
-    print(f"  landing floor {floor['wall_s']:.1f} s")
+    figures["landing_floor"] = landing_floor(run_root / "inbox", tier / "floor_parquet")
     figures["full"] = _metered_run(run_root, FIRST_RUN, "full run")
     floor, out = measured(child("floor_build", str(run_root)), "build floor")
     figures["build_floor"] = floor | json.loads(out.splitlines()[-1])
@@ -248,6 +246,19 @@ def bench_tier(work: Path, households: int, reuse: bool) -> dict:
     figures["lake_bytes"] = sum(p.stat().st_size for p in (run_root / "lake").rglob("*.parquet"))
     (tier / "figures.json").write_text(json.dumps(figures, indent=2))
     return figures
+
+
+def landing_floor(inbox: Path, out: Path) -> dict:
+    """The faster of two conversions: the first also warms the page cache, as the landing finds it warm."""
+    tries = []
+    for _ in range(2):
+        floor, printed = measured(child("floor_land", str(inbox), str(out)), "landing floor")
+        tries.append(floor | json.loads(printed.splitlines()[-1]))
+    shutil.rmtree(out, ignore_errors=True)
+    best = min(tries, key=lambda f: f["wall_s"])
+    walls = " / ".join(f"{t['wall_s']:.1f}" for t in tries)
+    print(f"  landing floor {walls} s (best kept)")
+    return best | {"tries_wall_s": [t["wall_s"] for t in tries]}
 
 
 def _metered_run(run_root: Path, run_date: dt.date, label: str) -> dict:
