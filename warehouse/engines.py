@@ -77,6 +77,8 @@ def spark_session(root: DataRoot, *, cores: int = 2) -> SparkSession:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # the optional extra
         raise RuntimeError("the spark engine needs the optional extra: uv sync --extra spark") from exc
+    # py4j logs every connection it closes at INFO, also from finalizers at interpreter exit (into closed streams)
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     work = spark_dir(root)
     if SparkSession.getActiveSession() is None:
         # a new in-memory catalog: the previous process's table folders would block `create table`
