@@ -312,7 +312,8 @@ def ratios(figures: dict) -> str:
         return "[green]met[/green]" if ok else "[red]missed[/red]"
 
     return "\n".join([
-        f"full run {full['wall_s'] / 60:.1f} min (target ≤ 15 min at 800,000: {verdict(full['wall_s'] <= TARGET_FULL_S)})",
+        f"full run {full['wall_s'] / 60:.1f} min "
+        f"(target ≤ 15 min at 800,000: {verdict(full['wall_s'] <= TARGET_FULL_S)})",
         f"peak memory {peak / 1024:.2f} GiB (target ≤ 8 GiB: {verdict(peak <= TARGET_PEAK_MIB)})",
         f"incremental / full {incremental:.0%} (target ≤ 30%: {verdict(incremental <= TARGET_INCREMENTAL)})",
         f"landing / floor {landing:.2f}× (target ≤ 2×: {verdict(landing <= TARGET_LANDING_X)})",

@@ -15,10 +15,8 @@ the last good one.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +36,7 @@ from expectations.datasets import rules_for
 from expectations.gx_runtime import GxRuntime, Verdict
 from expectations.store import Delivery
 from expectations.suites import reference_targets, suite_checks
+from ingestion.filelock import file_lock
 from ingestion.lake import delivery_path
 from ingestion.ledger import export_deliveries, open_ledger
 from ingestion.settings import DataRoot
@@ -278,14 +277,8 @@ def _datasets_in_order(todo: list[Delivery]) -> list[str]:
 def _one_check_at_a_time(root: DataRoot) -> Iterator[None]:
     """Landing DAGs may each start a check step: one at a time, so the second finds the first's results
     (and GX's file context is written by one process)."""
-    root.root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root.root / "checks.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with file_lock(root.root / "checks.lock"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def check_pending(root: DataRoot, progress: Progress | None = None) -> CheckSummary:

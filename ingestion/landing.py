@@ -156,13 +156,12 @@ def _by_dataset(deliveries: list[Delivery]) -> list[list[Delivery]]:
     return sorted(groups.values(), key=lambda group: -sum(_size(d) for d in group))
 
 
-def _land_in_order(root: DataRoot, deliveries: list[Delivery], progress: Progress | None = None,
-                   done: int = 0, total: int | None = None) -> list[LandingResult]:  # fmt: skip
+def _land_in_order(root: DataRoot, deliveries: list[Delivery], progress: Progress | None = None) -> list[LandingResult]:
     key = load_or_create_key(root)
     results = []
-    for n, delivery in enumerate(deliveries, start=done):
+    for n, delivery in enumerate(deliveries):
         if progress:
-            progress(n, total or len(deliveries), delivery.file_name)
+            progress(n, len(deliveries), delivery.file_name)
         try:
             results.append(_land(root, delivery, key))
         except FileNotFoundError:

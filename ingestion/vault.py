@@ -8,7 +8,6 @@ them. This is the only module that writes the vault; only exports and staff look
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ingestion.filelock import file_lock
 from ingestion.lake import write_atomic
 from ingestion.settings import DataRoot
 
@@ -53,13 +53,8 @@ def write_part(root: DataRoot, sha256: str, persons: pl.DataFrame, cutoff: dt.da
 @contextmanager
 def _lock(root: DataRoot) -> Iterator[None]:
     _private_dir(root.vault)
-    fd = os.open(root.vault / ".lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with file_lock(root.vault / ".lock", FILE_MODE):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def compact(root: DataRoot) -> int:

@@ -11,16 +11,14 @@ and reuse it. The tests only read it (the simulations run in their own scratch f
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from ingestion.filelock import file_lock
 from ingestion.settings import DataRoot
 
 HOUSEHOLDS = 300
@@ -60,17 +58,6 @@ def build_demo(root: DataRoot) -> None:
         run_comparison(root, run_date, export=False, docs=run_date == RUN_DATES[-1])
 
 
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def _shared_dir(factory: pytest.TempPathFactory) -> Path:
     base = factory.getbasetemp()
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
@@ -81,7 +68,7 @@ def analyst_demo(tmp_path_factory: pytest.TempPathFactory) -> AnalystDemo:
     shared = _shared_dir(tmp_path_factory)
     home = Path(os.environ[HOME_ENV]) if os.environ.get(HOME_ENV) else shared / "analyst_demo"
     home.mkdir(parents=True, exist_ok=True)
-    with _file_lock(home.parent / f"{home.name}.lock"):
+    with file_lock(home.parent / f"{home.name}.lock"):
         if (home / FAILED).exists():
             pytest.fail(f"the analysts' demo failed to build in another worker:\n{(home / FAILED).read_text()}")
         if not (home / READY).exists():

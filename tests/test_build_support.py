@@ -8,19 +8,18 @@ names: person keys are made-up strings) and each delivery gets a `landed` row in
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from ingestion.filelock import file_lock
 from ingestion.lake import delivery_path, lake_schema, write_atomic
 from ingestion.ledger import insert_landing, open_ledger, supersede_lower, transaction
 from ingestion.settings import DataRoot
@@ -78,17 +77,6 @@ def write_override(root: DataRoot, name: str, text: str) -> None:
     (root.reference / name).write_text(text, encoding="utf-8")
 
 
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def session_dir(basetemp: Path) -> Path:
     """The folder one pytest session owns: under xdist each worker's basetemp is a child of it."""
     return basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
@@ -99,7 +87,7 @@ def shared_root(base: Path, name: str, make: Callable[[DataRoot], None]) -> Data
     folder (`session_dir`); the first caller runs `make`, the others wait for it and reuse the result.
     Treat it as read-only."""
     root = DataRoot(base / name)
-    with _file_lock(base / f"{name}.lock"):
+    with file_lock(base / f"{name}.lock"):
         done = base / f"{name}.done"
         if not done.exists():
             shutil.rmtree(root.root, ignore_errors=True)

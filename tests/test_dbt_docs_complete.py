@@ -10,13 +10,15 @@ also checked against DESCRIBE of the built tables.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from analyst_fixtures import AnalystDemo, analyst_demo  # noqa: F401 - the session fixture
+
+from ingestion.settings import DataRoot
+from warehouse.build import dbt_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "dbt_project"
@@ -31,24 +33,12 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     tmp = tmp_path_factory.mktemp("dbt_docs")
     (tmp / "lake").mkdir()
-    env = {
-        "SAFETYNET_WAREHOUSE_DB": str(tmp / "warehouse.duckdb"),
-        "SAFETYNET_LAKE": str(tmp / "lake"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
+    root = DataRoot(tmp)
+    with dbt_environment(root):  # tmp as the data root: warehouse.duckdb and lake/ under it
         result = dbtRunner().invoke([
             "parse", "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--quiet",
         ])
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     assert result.success, f"dbt parse failed: {result.exception}"
     return json.loads((tmp / "target" / "manifest.json").read_text(encoding="utf-8"))
 

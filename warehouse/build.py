@@ -179,7 +179,7 @@ def run_dbt(
         args.append("--full-refresh")
     args += list(extra)
     log.debug("dbt %s", " ".join(args))
-    with _dbt_environment(root):
+    with dbt_environment(root):
         try:
             outcome = dbtRunner().invoke(args)
         finally:
@@ -213,7 +213,7 @@ def _common_args(root: DataRoot, run_date: dt.date) -> list[str]:
 
 
 @contextmanager
-def _dbt_environment(root: DataRoot) -> Iterator[None]:
+def dbt_environment(root: DataRoot) -> Iterator[None]:
     """The environment profiles.yml and the sources read, set for the duration of one dbt call."""
     wanted = {
         "SAFETYNET_WAREHOUSE_DB": str(root.warehouse_db),

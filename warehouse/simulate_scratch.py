@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import fcntl
 import hashlib
 import logging
 import os
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from ingestion.filelock import file_lock
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,8 @@ def default_workdir(root: DataRoot) -> Path:
 @contextmanager
 def scratch_root(workdir: Path) -> Iterator[DataRoot]:
     """The scratch root at `workdir`, locked for one simulation at a time."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(workdir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with file_lock(workdir / ".lock", 0o600):
         yield DataRoot(workdir.resolve())
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def link_lake(real: DataRoot, scratch: DataRoot) -> list[str]:
