@@ -34,7 +34,7 @@ print(json.dumps({"seconds": round(time.perf_counter() - started, 1), "models": 
 def _prepare(data: Path, households: int) -> None:
     from ingestion.landing import land_inbox
     from ingestion.settings import DataRoot
-    from warehouse.generator import generate_province
+    from synthetic import generate_province
 
     root = DataRoot.from_env(data)
     if (root.lake / "_deliveries.parquet").exists():

@@ -24,8 +24,18 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 DAGS = PROJECT / "dags"
-HEAVY = ("polars", "duckdb", "dbt", "great_expectations", "pandas", "pyarrow", "openpyxl", "xlsxwriter",
-         "fastexcel", "cosmos")
+HEAVY = (
+    "polars",
+    "duckdb",
+    "dbt",
+    "great_expectations",
+    "pandas",
+    "pyarrow",
+    "openpyxl",
+    "xlsxwriter",
+    "fastexcel",
+    "cosmos",
+)
 TARGET_SECONDS = 1.0
 
 
@@ -36,8 +46,16 @@ def _parse_one(path: str, queue: mp.Queue) -> None:
     bag = DagBag(dag_folder=path, safe_mode=True)
     seconds = time.perf_counter() - started
     heavy = sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY))
-    queue.put({"file": Path(path).name, "seconds": seconds, "dags": len(bag.dags),
-               "tasks": sum(len(d.tasks) for d in bag.dags.values()), "errors": bag.import_errors, "heavy": heavy})
+    queue.put(
+        {
+            "file": Path(path).name,
+            "seconds": seconds,
+            "dags": len(bag.dags),
+            "tasks": sum(len(d.tasks) for d in bag.dags.values()),
+            "errors": bag.import_errors,
+            "heavy": heavy,
+        }
+    )
 
 
 def _round(files: list[Path]) -> list[dict]:
@@ -65,10 +83,15 @@ def measure(repeat: int, folder: Path = DAGS) -> dict:
     per_file = []
     for index, path in enumerate(files):
         runs = [r[index] for r in rounds]
-        per_file.append({
-            "file": path.name, "dags": runs[0]["dags"], "tasks": runs[0]["tasks"],
-            "median_s": statistics.median(r["seconds"] for r in runs), "max_s": max(r["seconds"] for r in runs),
-        })
+        per_file.append(
+            {
+                "file": path.name,
+                "dags": runs[0]["dags"],
+                "tasks": runs[0]["tasks"],
+                "median_s": statistics.median(r["seconds"] for r in runs),
+                "max_s": max(r["seconds"] for r in runs),
+            }
+        )
     return {
         "airflow_import_s": airflow_import,
         "repeat": repeat,

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from ingestion.landing import land_inbox
 from ingestion.settings import DataRoot
+from synthetic import generate_province
 from warehouse.build import build
-from warehouse.generator import generate_province
 
 log = logging.getLogger("bench_engines")
 RUN = dt.date(2026, 10, 31)

@@ -22,7 +22,7 @@ from rich.table import Table
 CHILD = """
 import datetime as dt, json, resource, sys, time
 from ingestion.settings import DataRoot
-from warehouse.generator import generate_province
+from synthetic import generate_province
 root, households, check = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 started = time.perf_counter()
 summary = generate_province(DataRoot.from_env(root), households=households, months=12, seed=20261031,

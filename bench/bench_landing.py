@@ -23,13 +23,44 @@ import numpy as np
 import polars as pl
 
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-COUNTIES = ["370102", "370103", "370211", "370302", "370402", "370502", "370602", "370702", "370811", "370902",
-            "371002", "371102", "371302", "371402", "371502", "371602", "371702"]
+COUNTIES = [
+    "370102",
+    "370103",
+    "370211",
+    "370302",
+    "370402",
+    "370502",
+    "370602",
+    "370702",
+    "370811",
+    "370902",
+    "371002",
+    "371102",
+    "371302",
+    "371402",
+    "371502",
+    "371602",
+    "371702",
+]
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰")
 PROVIDERS = ["山东省立医院", "齐鲁医院", "济南市中心医院", "青岛大学附属医院", "乡镇卫生院", "社区卫生服务中心"]
-HEADER = ["结算编号", "身份证号", "姓名", "参保地", "就诊类别", "医疗机构名称", "结算日期", "医疗总费用", "统筹基金支付",
-          "大病保险支付", "医疗救助支付", "个人负担", "结算类型", "原结算编号"]
+HEADER = [
+    "结算编号",
+    "身份证号",
+    "姓名",
+    "参保地",
+    "就诊类别",
+    "医疗机构名称",
+    "结算日期",
+    "医疗总费用",
+    "统筹基金支付",
+    "大病保险支付",
+    "医疗救助支付",
+    "个人负担",
+    "结算类型",
+    "原结算编号",
+]
 FULL = str.maketrans("0123456789.,", "０１２３４５６７８９．，")
 
 
@@ -51,10 +82,14 @@ def _money(frame: pl.DataFrame, column: str, form: np.ndarray) -> pl.Expr:
     grouped = text.str.replace(r"^(\d{1,3})(\d{3})\.", "$1,$2.")
     f = pl.lit(pl.Series(form))
     return (
-        pl.when(f == 1).then(sign + grouped)
-        .when(f == 2).then(sign + text + "元")
-        .when(f == 3).then(sign + "￥" + text)
-        .when(f == 4).then(sign + text.str.replace_many(list("0123456789."), list("０１２３４５６７８９．")))
+        pl.when(f == 1)
+        .then(sign + grouped)
+        .when(f == 2)
+        .then(sign + text + "元")
+        .when(f == 3)
+        .then(sign + "￥" + text)
+        .when(f == 4)
+        .then(sign + text.str.replace_many(list("0123456789."), list("０１２３４５６７８９．")))
         .otherwise(sign + text)
         .alias(column)
     )
@@ -79,45 +114,77 @@ def build_csv(path: Path, rows: int, seed: int = 7) -> None:
     aid = np.where(rng.random(rows) < 0.1, rng.integers(0, 200_000, rows), 0)
     total = self_paid + fund + crit + aid + np.where(rng.random(rows) < 0.03, 1234, 0)
     sign = np.where(reversal, -1, 1)
-    frame = pl.DataFrame({
-        "seq": np.arange(rows), "id": id_text, "form": id_form, "name": names[who],
-        "region": np.where(rng.random(rows) < 0.1, "", rng.choice(COUNTIES, rows)),
-        "visit": rng.choice(["普通门诊", "门诊慢特病", "住院", " 住院 "], rows),
-        "provider": rng.choice(PROVIDERS, rows), "day": day, "dform": date_form,
-        "total": total * sign, "fund": fund * sign, "crit": crit * sign, "aid": aid * sign,
-        "self": self_paid * sign, "reversal": reversal,
-        "blank_crit": rng.random(rows) < 0.3, "bad": rng.random(rows) < 0.002,
-    })
+    frame = pl.DataFrame(
+        {
+            "seq": np.arange(rows),
+            "id": id_text,
+            "form": id_form,
+            "name": names[who],
+            "region": np.where(rng.random(rows) < 0.1, "", rng.choice(COUNTIES, rows)),
+            "visit": rng.choice(["普通门诊", "门诊慢特病", "住院", " 住院 "], rows),
+            "provider": rng.choice(PROVIDERS, rows),
+            "day": day,
+            "dform": date_form,
+            "total": total * sign,
+            "fund": fund * sign,
+            "crit": crit * sign,
+            "aid": aid * sign,
+            "self": self_paid * sign,
+            "reversal": reversal,
+            "blank_crit": rng.random(rows) < 0.3,
+            "bad": rng.random(rows) < 0.002,
+        }
+    )
     money_form = rng.choice(5, rows, p=[0.7, 0.1, 0.1, 0.05, 0.05])
     d = pl.col("day")
     out = frame.select(
         ("JS" + pl.col("seq").cast(pl.String).str.zfill(10)).alias("结算编号"),
-        pl.when(pl.col("bad")).then(pl.lit("3.70102E+17"))
-        .when(pl.col("form") == 1).then(pl.col("id").str.to_lowercase())
-        .when(pl.col("form") == 2).then(" " + pl.col("id") + " ")
+        pl.when(pl.col("bad"))
+        .then(pl.lit("3.70102E+17"))
+        .when(pl.col("form") == 1)
+        .then(pl.col("id").str.to_lowercase())
+        .when(pl.col("form") == 2)
+        .then(" " + pl.col("id") + " ")
         .when((pl.col("form") == 3) & (pl.col("id").str.slice(6, 2) == "19"))
         .then(pl.col("id").str.slice(0, 6) + pl.col("id").str.slice(8, 9))
-        .when(pl.col("form") == 4).then(pl.col("id").str.replace_many(list("0123456789"), list("０１２３４５６７８９")))
-        .when(pl.col("form") == 5).then(pl.col("id").str.slice(0, 17) + "0")
-        .otherwise(pl.col("id")).alias("身份证号"),
+        .when(pl.col("form") == 4)
+        .then(pl.col("id").str.replace_many(list("0123456789"), list("０１２３４５６７８９")))
+        .when(pl.col("form") == 5)
+        .then(pl.col("id").str.slice(0, 17) + "0")
+        .otherwise(pl.col("id"))
+        .alias("身份证号"),
         pl.col("name").alias("姓名"),
         pl.col("region").alias("参保地"),
         pl.col("visit").alias("就诊类别"),
         pl.col("provider").alias("医疗机构名称"),
-        pl.when(pl.col("dform") == 1).then(d.dt.strftime("%Y/%-m/%-d"))
-        .when(pl.col("dform") == 2).then(d.dt.strftime("%Y%m%d"))
-        .when(pl.col("dform") == 3).then(d.dt.strftime("%Y年%-m月%-d日"))
-        .when(pl.col("dform") == 4).then(d.dt.strftime("%Y-%m-%d 10:30:00"))
-        .otherwise(d.dt.strftime("%Y-%m-%d")).alias("结算日期"),
+        pl.when(pl.col("dform") == 1)
+        .then(d.dt.strftime("%Y/%-m/%-d"))
+        .when(pl.col("dform") == 2)
+        .then(d.dt.strftime("%Y%m%d"))
+        .when(pl.col("dform") == 3)
+        .then(d.dt.strftime("%Y年%-m月%-d日"))
+        .when(pl.col("dform") == 4)
+        .then(d.dt.strftime("%Y-%m-%d 10:30:00"))
+        .otherwise(d.dt.strftime("%Y-%m-%d"))
+        .alias("结算日期"),
         _money(frame, "total", money_form).alias("医疗总费用"),
         _money(frame, "fund", money_form).alias("统筹基金支付"),
-        pl.when(pl.col("blank_crit")).then(pl.lit("")).otherwise(_money(frame, "crit", money_form)).alias("大病保险支付"),
+        pl.when(pl.col("blank_crit"))
+        .then(pl.lit(""))
+        .otherwise(_money(frame, "crit", money_form))
+        .alias("大病保险支付"),
         _money(frame, "aid", money_form).alias("医疗救助支付"),
         _money(frame, "self", money_form).alias("个人负担"),
-        pl.when(pl.col("reversal")).then(pl.lit("冲销")).when(pl.col("seq") % 7 == 0).then(pl.lit(""))
-        .otherwise(pl.lit("正常")).alias("结算类型"),
-        pl.when(pl.col("reversal")).then("JS" + (pl.col("seq") - 1).cast(pl.String).str.zfill(10))
-        .otherwise(pl.lit("")).alias("原结算编号"),
+        pl.when(pl.col("reversal"))
+        .then(pl.lit("冲销"))
+        .when(pl.col("seq") % 7 == 0)
+        .then(pl.lit(""))
+        .otherwise(pl.lit("正常"))
+        .alias("结算类型"),
+        pl.when(pl.col("reversal"))
+        .then("JS" + (pl.col("seq") - 1).cast(pl.String).str.zfill(10))
+        .otherwise(pl.lit(""))
+        .alias("原结算编号"),
     )
     out.write_csv(path)
 
@@ -136,8 +203,8 @@ started = time.perf_counter()
 [result] = land_inbox(DataRoot(Path(sys.argv[1])))
 wall = time.perf_counter() - started
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print(json.dumps({"wall": wall, "cpu": time.process_time(), "rss_mb": int(hwm) / 1024, "rows_in": result.rows_in, "landed": result.rows_landed, "rejected": result.rows_rejected,
-                  "status": result.status}))
+print(json.dumps({"wall": wall, "cpu": time.process_time(), "rss_mb": int(hwm) / 1024, "rows_in": result.rows_in,
+                  "landed": result.rows_landed, "rejected": result.rows_rejected, "status": result.status}))
 """
 DUCK = """
 import json, sys, time, duckdb
@@ -184,14 +251,22 @@ def main() -> None:
     if not gb.exists():
         to_gb18030(utf8, gb)
     duck = _child(DUCK, str(utf8), str(out / "duckdb.parquet"))
-    figures = {"duckdb copy (utf-8)": duck, "land utf-8": _land(out, utf8, "utf8"),
-               "land gb18030": _land(out, gb, "gb18030")}
+    figures = {
+        "duckdb copy (utf-8)": duck,
+        "land utf-8": _land(out, utf8, "utf8"),
+        "land gb18030": _land(out, gb, "gb18030"),
+    }
     print(f"{'what':<22}{'rows/s':>12}{'wall s':>9}{'cpu s':>8}{'peak RSS MB':>13}{'× duckdb':>10}  counts")
     for label, fig in figures.items():
-        counts = "" if "landed" not in fig else \
-            f"in {fig['rows_in']:,} landed {fig['landed']:,} rejected {fig['rejected']:,} ({fig['status']})"
-        print(f"{label:<22}{args.rows / fig['wall']:>12,.0f}{fig['wall']:>9.1f}{fig['cpu']:>8.1f}{fig['rss_mb']:>13,.0f}"
-              f"{fig['wall'] / duck['wall']:>10.2f}  {counts}")
+        counts = (
+            ""
+            if "landed" not in fig
+            else f"in {fig['rows_in']:,} landed {fig['landed']:,} rejected {fig['rejected']:,} ({fig['status']})"
+        )
+        print(
+            f"{label:<22}{args.rows / fig['wall']:>12,.0f}{fig['wall']:>9.1f}{fig['cpu']:>8.1f}{fig['rss_mb']:>13,.0f}"
+            f"{fig['wall'] / duck['wall']:>10.2f}  {counts}"
+        )
 
 
 if __name__ == "__main__":

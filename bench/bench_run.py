@@ -278,8 +278,10 @@ def report(figures: dict) -> None:
 
     console = Console(width=120)
     n = figures["households"]
-    table = Table(title=f"{n:,} households — inbox {figures['inbox_files']} files, "
-                        f"{figures['inbox_bytes'] / 2**20:,.0f} MiB; lake {figures['lake_bytes'] / 2**20:,.0f} MiB")
+    table = Table(
+        title=f"{n:,} households — inbox {figures['inbox_files']} files, "
+        f"{figures['inbox_bytes'] / 2**20:,.0f} MiB; lake {figures['lake_bytes'] / 2**20:,.0f} MiB"
+    )
     for column in ("stage", "wall s", "CPU s", "peak MiB"):
         table.add_column(column, justify="left" if column == "stage" else "right")
 

@@ -10,6 +10,7 @@ ru_maxrss is reported beside it as the exact peak of the whole run).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import threading
@@ -49,10 +50,8 @@ class StageMeter:
     def _rss(self) -> int:
         total = self._process.memory_info().rss
         for child in self._process.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.Error):
                 total += child.memory_info().rss
-            except psutil.Error:
-                pass
         return total
 
     def _sample(self) -> None:
@@ -75,8 +74,9 @@ class StageMeter:
         with self._lock:
             peak = max(self._peak, self._rss())
         self.stages.append(
-            StageFigures(stage, round(time.perf_counter() - wall0, 2), round(_cpu_seconds() - cpu0, 2),
-                         round(peak / 2**20, 1))
+            StageFigures(
+                stage, round(time.perf_counter() - wall0, 2), round(_cpu_seconds() - cpu0, 2), round(peak / 2**20, 1)
+            )
         )
         self._current = None
 

@@ -15,7 +15,8 @@ from warehouse import orchestration as orch
 
 BUILD_TIMEOUT = dt.timedelta(hours=2)
 
-DOC = f"""\
+DOC = (
+    f"""\
 ### Feedback: returned warning workbooks (核查反馈)
 
 Daily at 07:00 (China time). Township and county staff return the county workbook with 核查结果,
@@ -28,13 +29,18 @@ land as they are.
 
 | task | what | retries | pool |
 |---|---|---|---|
-| land_feedback | lands returned feedback; **skipped** when nothing new came back (the rest is then skipped) | 1 | `{orch.LANDING_POOL}` |
-| refresh_register | rebuilds the warehouse at the latest run's date (param `run_date` to choose another) | 2 | `{orch.WAREHOUSE_POOL}` |
+"""
+    "| land_feedback | lands returned feedback; **skipped** when nothing new came back (the rest is then skipped) "
+    f"| 1 | `{orch.LANDING_POOL}` |\n"
+    "| refresh_register | rebuilds the warehouse at the latest run's date (param `run_date` to choose another) "
+    f"| 2 | `{orch.WAREHOUSE_POOL}` |\n"
+    f"""\
 | publish | republishes `published/monitoring.duckdb` | 2 | `{orch.WAREHOUSE_POOL}` |
 
 On success `land_feedback` emits `{orch.dataset_asset(orch.FEEDBACK_DATASET).uri}`. The warehouse pool has
 one slot, so this never writes while a monitoring run builds.
 """
+)
 
 with DAG(
     dag_id="safetynet_feedback",

@@ -30,8 +30,8 @@ Department `{department}` · {kind} · comparison frequency **{frequency}**: {ca
 2. **land** lands every pending `{dataset}` file (pool `{landing_pool}`). It fails with
    `REJECTED DELIVERY` when files came and none could be landed (see `ledger_landings.reason`), and is
    skipped when nothing new landed.
-3. **check** runs the data-quality checks (pool `{landing_pool}`); it fails with `HELD BACK` when the checks hold the new
-   delivery back (the build keeps using the last good one). On success it emits the Asset
+3. **check** runs the data-quality checks (pool `{landing_pool}`); it fails with `HELD BACK` when the checks hold
+   the new delivery back (the build keeps using the last good one). On success it emits the Asset
    `{asset}`.
 
 Re-land a corrected delivery: drop `{dataset}_<YYYYMMDD>_<seq+1>.csv` in the inbox and trigger this DAG.
@@ -69,8 +69,12 @@ def landing_dag(info: orch.DatasetInfo) -> DAG:
             """Lands pending files; safe to retry: a delivery is keyed by its sha256."""
             return orch.land(info.dataset)
 
-        @task(pool=orch.LANDING_POOL, outlets=[orch.dataset_asset(info.dataset)], retries=orch.retries(2),
-              multiple_outputs=False)
+        @task(
+            pool=orch.LANDING_POOL,
+            outlets=[orch.dataset_asset(info.dataset)],
+            retries=orch.retries(2),
+            multiple_outputs=False,
+        )
         def check(landed: dict) -> dict:
             return orch.check_dataset(info.dataset, landed)
 

@@ -20,8 +20,12 @@ def check_table(summary: CheckSummary) -> Table | str:
     for c in summary.deliveries:
         d = c.delivery
         table.add_row(
-            d.file_name, d.dataset, d.cutoff_date.isoformat(), str(c.passed),
-            _count(c.failed_warning, "yellow"), _count(c.failed_critical, "red"),
+            d.file_name,
+            d.dataset,
+            d.cutoff_date.isoformat(),
+            str(c.passed),
+            _count(c.failed_warning, "yellow"),
+            _count(c.failed_critical, "red"),
             "[red]held[/red]" if c.held else "no",
         )
     if summary.docs is not None:
@@ -34,8 +38,9 @@ def _count(n: int, colour: str) -> str:
 
 
 def holds_table(holds: list[HoldInForce]) -> Table:
-    table = Table(title=f"{len(holds)} delivery(ies) held back (the build uses the last good one)",
-                  title_justify="left")
+    table = Table(
+        title=f"{len(holds)} delivery(ies) held back (the build uses the last good one)", title_justify="left"
+    )
     for column in ("delivery", "sha256", "held at", "reason"):
         table.add_column(column, overflow="fold")
     for h in holds:

@@ -31,10 +31,18 @@ DATASOURCE = "deliveries"
 BATCH = "pending"
 SITE = "local_site"
 INDEX = ["delivery", "sha256"]  # columns naming a delivery in GX results and Data Docs
-RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": INDEX,
-                 "return_unexpected_index_query": False}
-_QUIET_LOGGERS = ("great_expectations", "great_expectations.core", "great_expectations.data_context",
-                  "great_expectations.expectations", "great_expectations.validator")
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": INDEX,
+    "return_unexpected_index_query": False,
+}
+_QUIET_LOGGERS = (
+    "great_expectations",
+    "great_expectations.core",
+    "great_expectations.data_context",
+    "great_expectations.expectations",
+    "great_expectations.validator",
+)
 
 
 @dataclass(frozen=True)
@@ -96,14 +104,21 @@ class GxRuntime:
 
         expectations = [
             gxe.ExpectColumnValuesToBeBetween(
-                column=c.metric.name, min_value=c.low, max_value=c.high, severity=c.severity,
-                meta={"check": c.name}, notes=c.description or None,
+                column=c.metric.name,
+                min_value=c.low,
+                max_value=c.high,
+                severity=c.severity,
+                meta={"check": c.name},
+                notes=c.description or None,
             )
             for c in checks
         ]
         # built whole, then stored once: adding expectations one by one writes the store each time
-        suite = self.gx.ExpectationSuite(name=dataset, expectations=expectations,
-                                         meta={"source": "expectations/suites.py", "fingerprint": fingerprint})
+        suite = self.gx.ExpectationSuite(
+            name=dataset,
+            expectations=expectations,
+            meta={"source": "expectations/suites.py", "fingerprint": fingerprint},
+        )
         return self.context.suites.add_or_update(suite)
 
     def _stored(self, dataset: str, fingerprint: str) -> Any | None:
@@ -136,14 +151,16 @@ class GxRuntime:
             self.gx.ValidationDefinition(name=dataset, data=batch, suite=self._suite(dataset, checks, fingerprint))
         )
         checkpoint = self.context.checkpoints.add_or_update(
-            self.gx.Checkpoint(name=dataset, validation_definitions=[definition], actions=[],
-                               result_format=RESULT_FORMAT)
+            self.gx.Checkpoint(
+                name=dataset, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT
+            )
         )
         self._checkpoints[dataset] = checkpoint
         return checkpoint
 
-    def validate(self, dataset: str, checks: list[Check], frame: pd.DataFrame,
-                 run_name: str) -> dict[tuple[str, str], Verdict]:
+    def validate(
+        self, dataset: str, checks: list[Check], frame: pd.DataFrame, run_name: str
+    ) -> dict[tuple[str, str], Verdict]:
         """Validate a dataset's metrics frame; returns (check, sha256) → verdict for every delivery."""
         from great_expectations.core.run_identifier import RunIdentifier
 

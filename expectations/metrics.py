@@ -181,8 +181,9 @@ def _examples(frame: pl.DataFrame, m: Metric, targets: dict[str, Target]) -> lis
     return bad.get_column(m.columns[0]).unique(maintain_order=True).head(EXAMPLES).cast(pl.String).to_list()
 
 
-def measure_delivery(frame: pl.DataFrame, cutoff: dt.date, metrics: list[Metric],
-                     targets: dict[str, Target]) -> dict[str, Measured]:
+def measure_delivery(
+    frame: pl.DataFrame, cutoff: dt.date, metrics: list[Metric], targets: dict[str, Target]
+) -> dict[str, Measured]:
     """Every within-delivery metric, from one pass over the rows."""
     present = set(frame.columns)
     measurable = [m for m in metrics if m.kind not in k.COMPARES_PREVIOUS and set(m.columns) <= present]
@@ -193,12 +194,17 @@ def measure_delivery(frame: pl.DataFrame, cutoff: dt.date, metrics: list[Metric]
         if m.kind in k.COMPARES_PREVIOUS:
             continue
         if not set(m.columns) <= present:
-            out[m.name] = Measured(None, f"not measured: {', '.join(sorted(set(m.columns) - present))} "
-                                         "missing from the lake file")
+            out[m.name] = Measured(
+                None, f"not measured: {', '.join(sorted(set(m.columns) - present))} missing from the lake file"
+            )
             continue
         out[m.name] = _finish(m, row, frame.height, cutoff, targets)
-        if (out[m.name].value or 0) > 0 and m.kind in (k.DUPLICATE_KEY_ROWS, k.UNKNOWN_VALUES,
-                                                        k.PATTERN_MISMATCH_ROWS, k.ORPHAN_SHARE):
+        if (out[m.name].value or 0) > 0 and m.kind in (
+            k.DUPLICATE_KEY_ROWS,
+            k.UNKNOWN_VALUES,
+            k.PATTERN_MISMATCH_ROWS,
+            k.ORPHAN_SHARE,
+        ):
             out[m.name].details["examples"] = _examples(frame, m, targets)
     return out
 
@@ -242,8 +248,11 @@ def _ranged(m: Metric, row: dict, rows: int, cutoff: dt.date, targets: dict) -> 
         low, high = age_on(low, cutoff), age_on(high, cutoff)  # youngest and oldest birth dates
     seen = f"; observed {low:,g} … {high:,g}" if low is not None and high is not None else ""
     what = "an age" if m.kind == k.AGE_OUT_OF_RANGE_ROWS else "a value"
-    return Measured(float(n), f"{n:,} of {rows:,} rows with {what} outside {m.low:,g} … {m.high:,g}{seen}",
-                    {"observed_min": low, "observed_max": high})
+    return Measured(
+        float(n),
+        f"{n:,} of {rows:,} rows with {what} outside {m.low:,g} … {m.high:,g}{seen}",
+        {"observed_min": low, "observed_max": high},
+    )
 
 
 def _share(m: Metric, row: dict, rows: int, cutoff: dt.date, targets: dict) -> Measured:
@@ -261,8 +270,9 @@ def _orphans(m: Metric, row: dict, rows: int, cutoff: dt.date, targets: dict) ->
     if not rows:
         return Measured(None, "not evaluated: no rows")
     n = _count(row, m)
-    return Measured(n / rows, f"{n:,} of {rows:,} rows ({n / rows:.2%}) not in {target.file_name}",
-                    {"target": target.file_name})
+    return Measured(
+        n / rows, f"{n:,} of {rows:,} rows ({n / rows:.2%}) not in {target.file_name}", {"target": target.file_name}
+    )
 
 
 _FINISH: dict[str, Callable[..., Measured]] = {

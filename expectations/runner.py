@@ -98,8 +98,11 @@ class Measurer:
         self.referring = [m for m in self.metrics if m.target is not None]
         self.plain = [m for m in self.metrics if m.target is None]
         # the columns measuring reads (`_data_row` keeps the row count if it reads no other)
-        self.columns = list(dict.fromkeys([*(c for m in self.plain for c in m.columns),
-                                           *mx.profile_columns(self.view, self.rules), "_data_row"]))
+        self.columns = list(
+            dict.fromkeys(
+                [*(c for m in self.plain for c in m.columns), *mx.profile_columns(self.view, self.rules), "_data_row"]
+            )
+        )
         self.own: dict[str, dict[str, mx.Measured]] = {}  # sha256 → within-delivery metrics
         self.profiles: dict[str, mx.Profile] = {}
 
@@ -118,8 +121,11 @@ class Measurer:
         """Every metric of a delivery; None when its lake file is missing."""
         if not self.measure_own(d):
             return None
-        return self.own[d.sha256] | self._references(d) | mx.compare(self.metrics, self.profiles[d.sha256],
-                                                                      self._previous(d))
+        return (
+            self.own[d.sha256]
+            | self._references(d)
+            | mx.compare(self.metrics, self.profiles[d.sha256], self._previous(d))
+        )
 
     def _read(self, d: Delivery, wanted: list[str]) -> pl.DataFrame | None:
         """The wanted columns that the delivery's file has (a missing one is reported by its metric)."""
@@ -161,33 +167,62 @@ class Measurer:
         return targets
 
 
-def _metrics_frame(measured: dict[str, dict[str, mx.Measured]], deliveries: list[Delivery],
-                   checks: list[Check]) -> pd.DataFrame:
+def _metrics_frame(
+    measured: dict[str, dict[str, mx.Measured]], deliveries: list[Delivery], checks: list[Check]
+) -> pd.DataFrame:
     names = [m.name for m in metrics_of(checks)]
-    rows = [{"delivery": d.file_name, "sha256": d.sha256, "cutoff_date": d.cutoff_date.isoformat(), "seq": d.seq,
-             **{n: measured[d.sha256][n].value for n in names}} for d in deliveries]
+    rows = [
+        {
+            "delivery": d.file_name,
+            "sha256": d.sha256,
+            "cutoff_date": d.cutoff_date.isoformat(),
+            "seq": d.seq,
+            **{n: measured[d.sha256][n].value for n in names},
+        }
+        for d in deliveries
+    ]
     frame = pd.DataFrame(rows, columns=["delivery", "sha256", "cutoff_date", "seq", *names])
-    return frame.astype({n: "float64" for n in names})  # None → NaN: GX skips it (not compared)
+    return frame.astype(dict.fromkeys(names, "float64"))  # None → NaN: GX skips it (not compared)
 
 
-def _result_rows(checks: list[Check], measured: dict[str, mx.Measured], verdicts: dict[tuple[str, str], Verdict],
-                 sha256: str) -> list[dict]:
+def _result_rows(
+    checks: list[Check], measured: dict[str, mx.Measured], verdicts: dict[tuple[str, str], Verdict], sha256: str
+) -> list[dict]:
     rows = []
     for c in checks:
         m, verdict = measured[c.metric.name], verdicts[(c.name, sha256)]
-        details = {"metric": c.metric.name, "value": m.value, "low": c.low, "high": c.high,
-                   "description": c.description, **m.details}
+        details = {
+            "metric": c.metric.name,
+            "value": m.value,
+            "low": c.low,
+            "high": c.high,
+            "description": c.description,
+            **m.details,
+        }
         if verdict.error:
             details["error"] = verdict.error
-        rows.append({"expectation": c.name, "severity": c.severity, "success": verdict.success,
-                     "observed": m.text, "details": json.dumps(details, ensure_ascii=False, default=str)})
+        rows.append(
+            {
+                "expectation": c.name,
+                "severity": c.severity,
+                "success": verdict.success,
+                "observed": m.text,
+                "details": json.dumps(details, ensure_ascii=False, default=str),
+            }
+        )
     return rows
 
 
 def _missing_file(d: Delivery) -> list[dict]:
-    return [{"expectation": "lake_file_present", "severity": CRITICAL, "success": False,
-             "observed": "the landed delivery has no Parquet file in the lake",
-             "details": json.dumps({"file_name": d.file_name})}]
+    return [
+        {
+            "expectation": "lake_file_present",
+            "severity": CRITICAL,
+            "success": False,
+            "observed": "the landed delivery has no Parquet file in the lake",
+            "details": json.dumps({"file_name": d.file_name}),
+        }
+    ]
 
 
 def _verdict(d: Delivery, rows: list[dict]) -> DeliveryCheck:
@@ -210,19 +245,26 @@ def _by_arrival(d: Delivery) -> tuple:
     return (d.cutoff_date, d.seq)
 
 
-def _round(runtime: GxRuntime, measurer: Measurer, checks: list[Check], deliveries: list[Delivery],
-           run_name: str) -> dict[str, list[dict]]:
+def _round(
+    runtime: GxRuntime, measurer: Measurer, checks: list[Check], deliveries: list[Delivery], run_name: str
+) -> dict[str, list[dict]]:
     """Measure the deliveries and validate them in one GX run; sha256 → result rows."""
     measured = {d.sha256: found for d in deliveries if (found := measurer.measure(d)) is not None}
     batch = [d for d in deliveries if d.sha256 in measured]
-    verdicts = runtime.validate(measurer.dataset, checks, _metrics_frame(measured, batch, checks), run_name) \
-        if batch else {}
-    return {d.sha256: _result_rows(checks, measured[d.sha256], verdicts, d.sha256) if d.sha256 in measured
-            else _missing_file(d) for d in deliveries}
+    verdicts = (
+        runtime.validate(measurer.dataset, checks, _metrics_frame(measured, batch, checks), run_name) if batch else {}
+    )
+    return {
+        d.sha256: _result_rows(checks, measured[d.sha256], verdicts, d.sha256)
+        if d.sha256 in measured
+        else _missing_file(d)
+        for d in deliveries
+    }
 
 
-def check_dataset(root: DataRoot, runtime: GxRuntime, measurer: Measurer, pending: list[Delivery],
-                  stamp: str) -> list[DeliveryCheck]:
+def check_dataset(
+    root: DataRoot, runtime: GxRuntime, measurer: Measurer, pending: list[Delivery], stamp: str
+) -> list[DeliveryCheck]:
     """Check a dataset's pending deliveries in order. After a hold, the later ones are measured and
     validated again (a new round), now against the last good delivery."""
     checks = suite_checks(measurer.dataset)
@@ -234,7 +276,7 @@ def check_dataset(root: DataRoot, runtime: GxRuntime, measurer: Measurer, pendin
         for index, d in enumerate(remaining):
             done.append(_record(root, d, results[d.sha256]))
             if done[-1].held:
-                remaining = remaining[index + 1:]
+                remaining = remaining[index + 1 :]
                 break
         else:
             remaining = []
@@ -313,8 +355,9 @@ def _check_pending(root: DataRoot, progress: Progress | None) -> CheckSummary:
         for number, dataset in enumerate(datasets, 1):
             say(f"validate {number}/{len(datasets)}: {dataset}")
             began = time.perf_counter()
-            summary.deliveries += check_dataset(root, runtime, measurers[dataset],
-                                                [d for d in todo if d.dataset == dataset], stamp)
+            summary.deliveries += check_dataset(
+                root, runtime, measurers[dataset], [d for d in todo if d.dataset == dataset], stamp
+            )
             summary.dataset_seconds[dataset] += time.perf_counter() - began
         say("writing Data Docs …")
         began = time.perf_counter()
@@ -338,8 +381,10 @@ class HoldInForce:
 def holds_in_force(root: DataRoot) -> list[HoldInForce]:
     with open_ledger(root) as conn:
         rows = store.held(conn)
-    return [HoldInForce(r["file_name"] or "", r["dataset"], r["cutoff_date"], r["sha256"], r["held_at"],
-                        r["reason"] or "") for r in rows]
+    return [
+        HoldInForce(r["file_name"] or "", r["dataset"], r["cutoff_date"], r["sha256"], r["held_at"], r["reason"] or "")
+        for r in rows
+    ]
 
 
 class ReleaseError(LookupError):

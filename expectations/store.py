@@ -30,8 +30,19 @@ CREATE TABLE IF NOT EXISTS checks (
 );
 CREATE INDEX IF NOT EXISTS checks_delivery ON checks (dataset, cutoff_date, seq);
 """
-CHECK_COLUMNS = ("sha256", "dataset", "cutoff_date", "seq", "suite", "expectation", "severity", "success",
-                 "observed", "details", "checked_at")
+CHECK_COLUMNS = (
+    "sha256",
+    "dataset",
+    "cutoff_date",
+    "seq",
+    "suite",
+    "expectation",
+    "severity",
+    "success",
+    "observed",
+    "details",
+    "checked_at",
+)
 LANDED = ("landed", "superseded")  # statuses whose rows are in the lake
 _HELD = "EXISTS (SELECT 1 FROM holds h WHERE h.sha256 = l.sha256 AND h.released = 0)"
 
@@ -48,9 +59,15 @@ class Delivery:
     rows_landed: int
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Delivery":
-        return cls(row["dataset"], dt.date.fromisoformat(row["cutoff_date"]), int(row["seq"]), row["sha256"],
-                   row["file_name"], int(row["rows_landed"] or 0))
+    def from_row(cls, row: sqlite3.Row) -> Delivery:
+        return cls(
+            row["dataset"],
+            dt.date.fromisoformat(row["cutoff_date"]),
+            int(row["seq"]),
+            row["sha256"],
+            row["file_name"],
+            int(row["rows_landed"] or 0),
+        )
 
 
 def ensure_checks_table(conn: sqlite3.Connection) -> None:
@@ -94,8 +111,19 @@ def record(conn: sqlite3.Connection, d: Delivery, rows: list[dict], hold_reason:
     """One delivery's results (replacing any earlier ones) and its hold, in one transaction."""
     stamp = now()
     values = [
-        (d.sha256, d.dataset, d.cutoff_date.isoformat(), d.seq, d.dataset, r["expectation"], r["severity"],
-         int(bool(r["success"])), r.get("observed"), r.get("details"), stamp)
+        (
+            d.sha256,
+            d.dataset,
+            d.cutoff_date.isoformat(),
+            d.seq,
+            d.dataset,
+            r["expectation"],
+            r["severity"],
+            int(bool(r["success"])),
+            r.get("observed"),
+            r.get("details"),
+            stamp,
+        )
         for r in rows
     ]
     conn.execute("BEGIN IMMEDIATE")

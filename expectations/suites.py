@@ -25,34 +25,70 @@ def _volume(view: ContractView, rules: DatasetRules) -> Iterator[Check]:
         change = Metric("rows_change", k.ROWS_CHANGE)
         for tier in TIERS:
             share = T.snapshot_change_critical if tier == CRITICAL else T.snapshot_change_warning
-            yield Check(f"row_count_vs_previous__{tier}", tier, change, -share, share,
-                        f"a snapshot's rows within ±{share:.0%} of the previous good delivery's")
+            yield Check(
+                f"row_count_vs_previous__{tier}",
+                tier,
+                change,
+                -share,
+                share,
+                f"a snapshot's rows within ±{share:.0%} of the previous good delivery's",
+            )
         return
-    yield Check("row_count_not_empty", WARNING, rows, T.increment_min_rows_warning, None,
-                "an increment with no rows: did the department stop sending?")
+    yield Check(
+        "row_count_not_empty",
+        WARNING,
+        rows,
+        T.increment_min_rows_warning,
+        None,
+        "an increment with no rows: did the department stop sending?",
+    )
     if not rules.compare_volume:
         return
     factor = T.increment_change_factor_warning
-    yield Check("row_count_vs_previous", WARNING, Metric("rows_ratio", k.ROWS_RATIO), 1 / factor, factor,
-                f"an increment's rows within ÷{factor:g} … ×{factor:g} of the previous good delivery's")
+    yield Check(
+        "row_count_vs_previous",
+        WARNING,
+        Metric("rows_ratio", k.ROWS_RATIO),
+        1 / factor,
+        factor,
+        f"an increment's rows within ÷{factor:g} … ×{factor:g} of the previous good delivery's",
+    )
 
 
 def _keys(view: ContractView) -> Iterator[Check]:
     if view.keys:
         metric = Metric("duplicate_key_rows", k.DUPLICATE_KEY_ROWS, view.keys)
-        yield Check("key_unique", CRITICAL, metric, 0, 0,
-                    f"key ({', '.join(view.keys)}) unique within the delivery: no row shares its key")
+        yield Check(
+            "key_unique",
+            CRITICAL,
+            metric,
+            0,
+            0,
+            f"key ({', '.join(view.keys)}) unique within the delivery: no row shares its key",
+        )
 
 
 def _columns(view: ContractView, rules: DatasetRules) -> Iterator[Check]:
     for col in view.columns:
         if col.required or col.has_default:
-            yield Check(f"not_null__{col.name}", CRITICAL, Metric(f"null_rows__{col.name}", k.NULL_ROWS, (col.name,)),
-                        0, 0, "required (or filled by default) at landing: never empty")
+            yield Check(
+                f"not_null__{col.name}",
+                CRITICAL,
+                Metric(f"null_rows__{col.name}", k.NULL_ROWS, (col.name,)),
+                0,
+                0,
+                "required (or filled by default) at landing: never empty",
+            )
         else:
             drop = T.optional_fill_drop_warning
-            yield Check(f"fill_rate__{col.name}", WARNING, Metric(f"fill_drop__{col.name}", k.FILL_DROP, (col.name,)),
-                        None, drop, f"optional: filled share at most {drop:.0%} points below the previous delivery's")
+            yield Check(
+                f"fill_rate__{col.name}",
+                WARNING,
+                Metric(f"fill_drop__{col.name}", k.FILL_DROP, (col.name,)),
+                None,
+                drop,
+                f"optional: filled share at most {drop:.0%} points below the previous delivery's",
+            )
         if col.values:
             metric = Metric(f"unknown_values__{col.name}", k.UNKNOWN_VALUES, (col.name,), values=col.values)
             yield Check(f"in_set__{col.name}", CRITICAL, metric, 0, 0, "canonical enum values only")
@@ -65,16 +101,29 @@ def _date_bounds(column: str, future_allowed: bool) -> Iterator[Check]:
         metric = Metric(f"days_after_cutoff__{column}", k.DAYS_AFTER_CUTOFF, (column,))
         yield Check(f"not_after_cutoff__{column}", WARNING, metric, None, 0, "no date after the delivery's cut-off")
     metric = Metric(f"earliest_year__{column}", k.EARLIEST_YEAR, (column,))
-    yield Check(f"plausible_earliest__{column}", WARNING, metric, T.earliest_plausible_year, None,
-                f"no date before {T.earliest_plausible_year} (a system default such as 1900-01-01)")
+    yield Check(
+        f"plausible_earliest__{column}",
+        WARNING,
+        metric,
+        T.earliest_plausible_year,
+        None,
+        f"no date before {T.earliest_plausible_year} (a system default such as 1900-01-01)",
+    )
 
 
 def _ages(view: ContractView) -> Iterator[Check]:
     for birth in view.birth_dates:
-        metric = Metric(f"age_out_of_range_rows__{birth}", k.AGE_OUT_OF_RANGE_ROWS, (birth,), low=0,
-                        high=T.max_plausible_age)
-        yield Check(f"age_plausible__{birth}", WARNING, metric, 0, 0,
-                    f"age at the cut-off from the ID's birth date within 0 … {T.max_plausible_age}")
+        metric = Metric(
+            f"age_out_of_range_rows__{birth}", k.AGE_OUT_OF_RANGE_ROWS, (birth,), low=0, high=T.max_plausible_age
+        )
+        yield Check(
+            f"age_plausible__{birth}",
+            WARNING,
+            metric,
+            0,
+            0,
+            f"age at the cut-off from the ID's birth date within 0 … {T.max_plausible_age}",
+        )
 
 
 def _parts(view: ContractView) -> Iterator[Check]:
@@ -82,8 +131,14 @@ def _parts(view: ContractView) -> Iterator[Check]:
         metric = Metric(f"share__{flag}", k.SHARE_TRUE, (flag,))
         for tier in TIERS:
             share = T.parts_mismatch_share_critical if tier == CRITICAL else T.parts_mismatch_share_warning
-            yield Check(f"{flag}_share__{tier}", tier, metric, None, share,
-                        f"at most {share:.0%} of rows with cost parts not adding up to the total ({flag})")
+            yield Check(
+                f"{flag}_share__{tier}",
+                tier,
+                metric,
+                None,
+                share,
+                f"at most {share:.0%} of rows with cost parts not adding up to the total ({flag})",
+            )
 
 
 def _rules(rules: DatasetRules) -> Iterator[Check]:
@@ -108,27 +163,45 @@ def _median(basis: MedianBasis) -> Iterator[Check]:
     metric = Metric(f"median_ratio__{basis.column}", k.MEDIAN_RATIO, columns, only_when=basis.only_when)
     for tier in TIERS if basis.critical else (WARNING,):
         factor = T.median_shift_factor_critical if tier == CRITICAL else T.median_shift_factor_warning
-        yield Check(f"median_shift__{basis.column}__{tier}", tier, metric,
-                    1 / factor, factor,
-                    f"median of positive {basis.column} within ÷{factor:g} … ×{factor:g} "
-                    "of the previous good delivery's")
+        yield Check(
+            f"median_shift__{basis.column}__{tier}",
+            tier,
+            metric,
+            1 / factor,
+            factor,
+            f"median of positive {basis.column} within ÷{factor:g} … ×{factor:g} of the previous good delivery's",
+        )
 
 
 def _reference(ref: Reference) -> Iterator[Check]:
-    metric = Metric(f"orphan_share__{ref.column}", k.ORPHAN_SHARE, (ref.column,),
-                    target=(ref.target, ref.target_column))
-    yield Check(f"reference__{ref.column}__warning", WARNING, metric, None, 0,
-                f"every {ref.column} found in {ref.target} of the same cut-off")
+    metric = Metric(
+        f"orphan_share__{ref.column}", k.ORPHAN_SHARE, (ref.column,), target=(ref.target, ref.target_column)
+    )
+    yield Check(
+        f"reference__{ref.column}__warning",
+        WARNING,
+        metric,
+        None,
+        0,
+        f"every {ref.column} found in {ref.target} of the same cut-off",
+    )
     share = T.orphan_member_share_critical
-    yield Check(f"reference__{ref.column}__critical", CRITICAL, metric, None, share,
-                f"at most {share:.0%} of rows with a {ref.column} missing from {ref.target} of the same cut-off")
+    yield Check(
+        f"reference__{ref.column}__critical",
+        CRITICAL,
+        metric,
+        None,
+        share,
+        f"at most {share:.0%} of rows with a {ref.column} missing from {ref.target} of the same cut-off",
+    )
 
 
 def suite_checks(dataset: str) -> list[Check]:
     """Every check of a dataset's suite, in the order Data Docs shows them."""
     view, rules = contract_view(dataset), rules_for(dataset)
-    return unique_names([*_volume(view, rules), *_keys(view), *_columns(view, rules), *_ages(view), *_parts(view),
-                         *_rules(rules)])
+    return unique_names(
+        [*_volume(view, rules), *_keys(view), *_columns(view, rules), *_ages(view), *_parts(view), *_rules(rules)]
+    )
 
 
 def all_suites() -> dict[str, list[Check]]:

@@ -39,19 +39,40 @@ def parse_delivery(path: Path, inbox: Path) -> Delivery:
     match = _NAME.match(path.name)
     datasets = all_contracts()
     if match is None or match["dataset"] not in datasets:
-        return Delivery(path, file_name, None, None, 0, path.suffix.lower().lstrip("."),
-                        problem="name does not match <dataset>_<YYYYMMDD>[_<seq>].<csv|xlsx> of a known dataset")
+        return Delivery(
+            path,
+            file_name,
+            None,
+            None,
+            0,
+            path.suffix.lower().lstrip("."),
+            problem="name does not match <dataset>_<YYYYMMDD>[_<seq>].<csv|xlsx> of a known dataset",
+        )
     dataset = match["dataset"]
     folder = rel.parent.as_posix()
     if folder not in (".", dataset):
-        return Delivery(path, file_name, None, None, 0, match["ext"].lower(),
-                        problem=f"a {dataset} file must be at the inbox root or in {dataset}/, not in {folder}/")
+        return Delivery(
+            path,
+            file_name,
+            None,
+            None,
+            0,
+            match["ext"].lower(),
+            problem=f"a {dataset} file must be at the inbox root or in {dataset}/, not in {folder}/",
+        )
     seq = int(match["seq"] or 1)
     try:
         cutoff = dt.datetime.strptime(match["date"], "%Y%m%d").date()
     except ValueError:
-        return Delivery(path, file_name, dataset, None, seq, match["ext"].lower(),
-                        problem=f"cut-off date {match['date']} in the file name is not a valid date")
+        return Delivery(
+            path,
+            file_name,
+            dataset,
+            None,
+            seq,
+            match["ext"].lower(),
+            problem=f"cut-off date {match['date']} in the file name is not a valid date",
+        )
     return Delivery(path, file_name, dataset, cutoff, seq, match["ext"].lower())
 
 

@@ -40,8 +40,13 @@ def fold_column(values: pl.Series) -> pl.Series:
 
 
 _OK, _EMPTY, _MANGLED, _FORMAT, _PROVINCE, _BIRTH, _CHECKSUM = range(7)
-_REASONS = {_MANGLED: idcard.SPREADSHEET_MANGLED, _FORMAT: idcard.BAD_FORMAT, _PROVINCE: idcard.INVALID_PROVINCE,
-            _BIRTH: idcard.INVALID_BIRTH_DATE, _CHECKSUM: idcard.BAD_CHECK_DIGIT}
+_REASONS = {
+    _MANGLED: idcard.SPREADSHEET_MANGLED,
+    _FORMAT: idcard.BAD_FORMAT,
+    _PROVINCE: idcard.INVALID_PROVINCE,
+    _BIRTH: idcard.INVALID_BIRTH_DATE,
+    _CHECKSUM: idcard.BAD_CHECK_DIGIT,
+}
 _CHECK_BYTES = np.frombuffer(b"10X98765432", dtype=np.uint8)
 _SCIENTIFIC = r"^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"
 
@@ -62,7 +67,7 @@ def _strings(matrix: np.ndarray) -> pl.Series:
 
 
 def _number(d: np.ndarray, start: int, width: int) -> np.ndarray:
-    return d[:, start:start + width].astype(np.int64) @ (10 ** np.arange(width - 1, -1, -1))
+    return d[:, start : start + width].astype(np.int64) @ (10 ** np.arange(width - 1, -1, -1))
 
 
 def _valid_birth(d: np.ndarray, today: dt.date) -> np.ndarray:
@@ -96,14 +101,18 @@ def normalise_ids(raw: pl.Series, number_cell: pl.Series, today: dt.date | None 
     id18 = pl.repeat(None, n, dtype=pl.String, eager=True).alias("id18")
     length = text.str.len_bytes().to_numpy()
     for width in (18, 15):
-        pick = (length == width) & text.str.contains(rf"^[0-9]{{{width - 1}}}[0-9X]$" if width == 18 else
-                                                     r"^[0-9]{15}$").to_numpy()
+        pick = (length == width) & text.str.contains(
+            rf"^[0-9]{{{width - 1}}}[0-9X]$" if width == 18 else r"^[0-9]{15}$"
+        ).to_numpy()
         if not pick.any():
             continue
         rows = np.flatnonzero(pick)
         matrix = _bytes(text.gather(rows), width)
-        first17 = matrix[:, :17] if width == 18 else np.hstack(
-            [matrix[:, :6], np.full((len(rows), 2), (49, 57), dtype=np.uint8), matrix[:, 6:]])
+        first17 = (
+            matrix[:, :17]
+            if width == 18
+            else np.hstack([matrix[:, :6], np.full((len(rows), 2), (49, 57), dtype=np.uint8), matrix[:, 6:]])
+        )
         judged, check = _judge(first17, today)
         if width == 18:
             judged[(judged == _OK) & (matrix[:, 17] != check)] = _CHECKSUM
@@ -127,8 +136,12 @@ def id_facts(id18: pl.Expr, prefix: str) -> list[pl.Expr]:
     """Birth date, sex and ID region of normalised IDs (docs/internals.md lake columns)."""
     return [
         id18.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias(f"{prefix}birth_date"),
-        pl.when(id18.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1).then(pl.lit("男"))
-        .when(id18.is_not_null()).then(pl.lit("女")).otherwise(None).alias(f"{prefix}sex"),
+        pl.when(id18.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1)
+        .then(pl.lit("男"))
+        .when(id18.is_not_null())
+        .then(pl.lit("女"))
+        .otherwise(None)
+        .alias(f"{prefix}sex"),
         id18.str.slice(0, 6).alias(f"{prefix}id_region"),
     ]
 
@@ -149,7 +162,7 @@ class KeyedHasher:
         padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
-        self._prefix = b"" if kind is None else f"{kind}:".encode("utf-8")
+        self._prefix = b"" if kind is None else f"{kind}:".encode()
         self._chars = KEY_HEX_CHARS
         self._known = _KNOWN.setdefault((hashlib.sha256(key).digest(), kind), {})
 
@@ -175,8 +188,9 @@ class KeyedHasher:
         distinct = values.drop_nulls().unique().to_list()
         if len(distinct) == values.len():  # all distinct, no nulls (a roster): hash in place, no join
             return pl.Series(values.name, self._hashed(values.to_list()), dtype=pl.String)
-        mapping = pl.DataFrame({"value": distinct, "key": self._hashed(distinct)},
-                               schema={"value": pl.String, "key": pl.String})
+        mapping = pl.DataFrame(
+            {"value": distinct, "key": self._hashed(distinct)}, schema={"value": pl.String, "key": pl.String}
+        )
         joined = values.rename("value").to_frame().join(mapping, on="value", how="left", maintain_order="left")
         return joined.get_column("key").alias(values.name)
 

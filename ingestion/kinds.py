@@ -68,14 +68,16 @@ def parse_date_series(s: pl.Series) -> pl.Series:
     need = iso.is_null() & (s != "")
     if not need.any():
         return iso.alias(s.name)
-    other = _by_groups(s.filter(need), _DATE, lambda c: _iso(
-        c("1"), pl.coalesce(c("2"), c("4")), pl.coalesce(c("3"), c("5"))))
+    other = _by_groups(
+        s.filter(need), _DATE, lambda c: _iso(c("1"), pl.coalesce(c("2"), c("4")), pl.coalesce(c("3"), c("5")))
+    )
     return iso.scatter(need.arg_true(), other).alias(s.name)
 
 
 def parse_month_series(s: pl.Series) -> pl.Series:
-    return _by_groups(s, _MONTH, lambda c: _iso(
-        c("1"), pl.coalesce(c("2"), c("3"), c("4"), c("5")), pl.lit("01"))).alias(s.name)
+    return _by_groups(
+        s, _MONTH, lambda c: _iso(c("1"), pl.coalesce(c("2"), c("3"), c("4"), c("5")), pl.lit("01"))
+    ).alias(s.name)
 
 
 def parse_amount(s: pl.Expr) -> pl.Expr:

@@ -6,9 +6,10 @@ same folder and renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import os
 import functools
+import os
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -150,8 +151,7 @@ class StagedParquet:
     normalised while the previous one is compressed and written; at most one write is in flight.
     """
 
-    def __init__(self, target: Path, schema: pa.Schema, mode: int | None = None,
-                 dictionary: list[str] | bool = True):
+    def __init__(self, target: Path, schema: pa.Schema, mode: int | None = None, dictionary: list[str] | bool = True):
         self.target = target
         self.schema = schema
         self.mode = mode
@@ -179,10 +179,8 @@ class StagedParquet:
         return self.target
 
     def discard(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the file is being thrown away: a failed write does not matter
             self._wait()
-        except Exception:  # the file is being thrown away: a failed write does not matter
-            pass
         self._writer.close()
         self.tmp.unlink(missing_ok=True)
 

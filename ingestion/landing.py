@@ -86,8 +86,15 @@ class _Outcome:
 
 
 class _Rejected(Exception):
-    def __init__(self, code: str, text: str, rows_in: int, column: str | None = None, encoding: str | None = None,
-                 extras: list[str] | None = None):
+    def __init__(
+        self,
+        code: str,
+        text: str,
+        rows_in: int,
+        column: str | None = None,
+        encoding: str | None = None,
+        extras: list[str] | None = None,
+    ):
         super().__init__(text)
         self.code, self.text, self.rows_in, self.column = code, text, rows_in, column
         self.encoding, self.extras = encoding, extras or []
@@ -300,7 +307,12 @@ def _count_rows(source: Source) -> int:
 
 
 def _read(
-    root: DataRoot, delivery: Delivery, contract: Contract, scan: RawScan, key: bytes, extra_checks: tuple[RowCheck, ...]
+    root: DataRoot,
+    delivery: Delivery,
+    contract: Contract,
+    scan: RawScan,
+    key: bytes,
+    extra_checks: tuple[RowCheck, ...],
 ) -> _Outcome:
     assert delivery.cutoff is not None
     ctx = DeliveryContext(
@@ -313,15 +325,28 @@ def _read(
             raise _Rejected(err.reason, err.message, err.rows_in or 0) from None
         hmap = source.header
         if hmap.duplicates:
-            raise _Rejected(UNREADABLE, f"header(s) {', '.join(hmap.duplicates)} appear more than once: "
-                            "which column holds the value is ambiguous", _safe_count(source),
-                            encoding=source.encoding, extras=hmap.extras)
+            raise _Rejected(
+                UNREADABLE,
+                f"header(s) {', '.join(hmap.duplicates)} appear more than once: "
+                "which column holds the value is ambiguous",
+                _safe_count(source),
+                encoding=source.encoding,
+                extras=hmap.extras,
+            )
         if hmap.missing:
-            raise _Rejected(MISSING_COLUMN, f"missing required column(s): {', '.join(hmap.missing)}",
-                            _safe_count(source), column=", ".join(hmap.missing), encoding=source.encoding,
-                            extras=hmap.extras)
-        lake = StagedParquet(delivery_path(root, contract.dataset, delivery.cutoff, delivery.seq, scan.sha256),
-                             lake_schema(contract.dataset), dictionary=dictionary_columns(contract.dataset))
+            raise _Rejected(
+                MISSING_COLUMN,
+                f"missing required column(s): {', '.join(hmap.missing)}",
+                _safe_count(source),
+                column=", ".join(hmap.missing),
+                encoding=source.encoding,
+                extras=hmap.extras,
+            )
+        lake = StagedParquet(
+            delivery_path(root, contract.dataset, delivery.cutoff, delivery.seq, scan.sha256),
+            lake_schema(contract.dataset),
+            dictionary=dictionary_columns(contract.dataset),
+        )
         try:
             try:
                 outcome = _process(source, False, contract, ctx, lake)
@@ -332,8 +357,13 @@ def _read(
                 outcome = _process(source, True, contract, ctx, lake)
         except FileRejected as err:
             lake.discard()
-            raise _Rejected(err.reason, err.message, err.rows_in or source.estimated_rows,
-                            encoding=source.encoding, extras=hmap.extras) from None
+            raise _Rejected(
+                err.reason,
+                err.message,
+                err.rows_in or source.estimated_rows,
+                encoding=source.encoding,
+                extras=hmap.extras,
+            ) from None
         except BaseException:
             lake.discard()
             raise
@@ -388,8 +418,9 @@ def _collect(outcome: _Outcome, result: BatchResult, contract: Contract) -> None
     if result.rejections.height:
         outcome.rejections.append(result.rejections)
         outcome.quarantine.append(
-            result.rejections.join(result.rejected_rows, left_on="data_row", right_on="_data_row", how="left")
-            .drop("_source_line")
+            result.rejections.join(result.rejected_rows, left_on="data_row", right_on="_data_row", how="left").drop(
+                "_source_line"
+            )
         )
     if result.vault.height:
         outcome.vault.append(result.vault)
@@ -408,8 +439,10 @@ def _ledger_rejections(delivery: Delivery, sha256: str, frames: list[pl.DataFram
         return []
     private = list(_private_fields(contract))
     frame = pl.concat(frames).with_columns(
-        pl.when(pl.col("field").is_in(private) | (pl.col("field") == "")).then(pl.lit(""))
-        .otherwise(pl.col("raw_value")).alias("raw_value"),
+        pl.when(pl.col("field").is_in(private) | (pl.col("field") == ""))
+        .then(pl.lit(""))
+        .otherwise(pl.col("raw_value"))
+        .alias("raw_value"),
         pl.lit(delivery.file_name).alias("file_name"),
         pl.lit(delivery.dataset).alias("dataset"),
         pl.lit(sha256).alias("sha256"),
@@ -417,8 +450,9 @@ def _ledger_rejections(delivery: Delivery, sha256: str, frames: list[pl.DataFram
     return frame.select(ledger.REJECTION_COLUMNS).rows()
 
 
-def _commit(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan,
-            outcome: _Outcome) -> LandingResult:
+def _commit(
+    root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan, outcome: _Outcome
+) -> LandingResult:
     contract = load_contract(delivery.dataset or "")
     assert delivery.cutoff is not None
     quarantine.write_rows(root, contract.dataset, scan.sha256, outcome.quarantine)
@@ -433,11 +467,24 @@ def _commit(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: 
             if first is not None or clash is not None:
                 raise _Late(first, clash)  # another process landed it meanwhile
             replaces = contract.redelivery == "replace"
-            status = "superseded" if replaces and ledger.higher_seq_landed(
-                conn, contract.dataset, delivery.cutoff, delivery.seq) else "landed"
+            status = (
+                "superseded"
+                if replaces and ledger.higher_seq_landed(conn, contract.dataset, delivery.cutoff, delivery.seq)
+                else "landed"
+            )
             result = LandingResult(
-                delivery.file_name, contract.dataset, delivery.cutoff, delivery.seq, scan.sha256, status, None,
-                outcome.rows_in, outcome.rows_landed, outcome.rejected_rows, outcome.rows_skipped, outcome.extras,
+                delivery.file_name,
+                contract.dataset,
+                delivery.cutoff,
+                delivery.seq,
+                scan.sha256,
+                status,
+                None,
+                outcome.rows_in,
+                outcome.rows_landed,
+                outcome.rejected_rows,
+                outcome.rows_skipped,
+                outcome.extras,
             )
             landing_id = ledger.insert_landing(conn, _row(result, outcome.encoding))
             ledger.insert_rejections(conn, landing_id, rejections)
@@ -446,9 +493,18 @@ def _commit(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: 
     except _Late as late:
         if late.first is not None:
             return _record_duplicate(root, conn, delivery, scan, late.first)
-        return _record_rejected(root, conn, delivery, scan, _Rejected(
-            "conflicting_delivery", f"delivery number {delivery.seq} was landed meanwhile from "
-            f"{late.clash['file_name']} with other content", outcome.rows_in))
+        return _record_rejected(
+            root,
+            conn,
+            delivery,
+            scan,
+            _Rejected(
+                "conflicting_delivery",
+                f"delivery number {delivery.seq} was landed meanwhile from "
+                f"{late.clash['file_name']} with other content",
+                outcome.rows_in,
+            ),
+        )
     _move(root, conn, delivery, scan.sha256, landing_id)
     return result
 
@@ -477,15 +533,36 @@ def _row(result: LandingResult, encoding: str | None) -> dict:
     }
 
 
-def _record_rejected(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan,
-                     rejected: _Rejected) -> LandingResult:
+def _record_rejected(
+    root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan, rejected: _Rejected
+) -> LandingResult:
     text = f"{delivery.file_name}: {rejected.text}"
     result = LandingResult(
-        delivery.file_name, delivery.dataset, delivery.cutoff, delivery.seq, scan.sha256, "rejected",
-        f"{rejected.code}: {text}", rejected.rows_in, 0, rejected.rows_in, 0, rejected.extras,
+        delivery.file_name,
+        delivery.dataset,
+        delivery.cutoff,
+        delivery.seq,
+        scan.sha256,
+        "rejected",
+        f"{rejected.code}: {text}",
+        rejected.rows_in,
+        0,
+        rejected.rows_in,
+        0,
+        rejected.extras,
     )
-    row = (delivery.file_name, delivery.dataset, None, None, rejected.column or "", "", rejected.code, "", text,
-           scan.sha256)
+    row = (
+        delivery.file_name,
+        delivery.dataset,
+        None,
+        None,
+        rejected.column or "",
+        "",
+        rejected.code,
+        "",
+        text,
+        scan.sha256,
+    )
     quarantine.write_file_rejection(root, delivery.dataset or "_unknown", scan.sha256, rejected.code, text)
 
     with ledger.transaction(conn):
@@ -496,10 +573,16 @@ def _record_rejected(root: DataRoot, conn: sqlite3.Connection, delivery: Deliver
     return result
 
 
-def _record_duplicate(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan,
-                      first: sqlite3.Row) -> LandingResult:
+def _record_duplicate(
+    root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan, first: sqlite3.Row
+) -> LandingResult:
     result = LandingResult(
-        delivery.file_name, delivery.dataset, delivery.cutoff, delivery.seq, scan.sha256, "duplicate",
+        delivery.file_name,
+        delivery.dataset,
+        delivery.cutoff,
+        delivery.seq,
+        scan.sha256,
+        "duplicate",
         f"duplicate: the same content was landed before as {first['file_name']}",
     )
     with ledger.transaction(conn):
@@ -510,8 +593,15 @@ def _record_duplicate(root: DataRoot, conn: sqlite3.Connection, delivery: Delive
 
 def _not_a_dataset(root: DataRoot, delivery: Delivery) -> LandingResult:
     sha = hash_file(delivery.path)
-    result = LandingResult(delivery.file_name, None, None, None, sha, "not_a_dataset",
-                           f"not_a_dataset: {delivery.file_name}: {delivery.problem}; the file stays in the inbox")
+    result = LandingResult(
+        delivery.file_name,
+        None,
+        None,
+        None,
+        sha,
+        "not_a_dataset",
+        f"not_a_dataset: {delivery.file_name}: {delivery.problem}; the file stays in the inbox",
+    )
     with ledger.open_ledger(root) as conn, ledger.transaction(conn):
         ledger.insert_landing(conn, _row(result, None))
     log.warning("%s", result.reason)
@@ -525,12 +615,24 @@ def _move(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, sha256: 
         ledger.mark_archived(conn, landing_id)
 
 
-def _finish_move(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, sha256: str,
-                 row: sqlite3.Row) -> LandingResult:
+def _finish_move(
+    root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, sha256: str, row: sqlite3.Row
+) -> LandingResult:
     """A landing recorded by a process that stopped before moving its inbox file: finish it."""
     _move(root, conn, delivery, sha256, row["id"])
     extras = json.loads(row["extra_columns"]) if row["extra_columns"] else []
     cutoff = dt.date.fromisoformat(row["cutoff_date"]) if row["cutoff_date"] else None
-    return LandingResult(row["file_name"], row["dataset"], cutoff, row["seq"], row["sha256"], row["status"],
-                         row["reason"], row["rows_in"], row["rows_landed"], row["rows_rejected"],
-                         row["rows_skipped"], extras)
+    return LandingResult(
+        row["file_name"],
+        row["dataset"],
+        cutoff,
+        row["seq"],
+        row["sha256"],
+        row["status"],
+        row["reason"],
+        row["rows_in"],
+        row["rows_landed"],
+        row["rows_rejected"],
+        row["rows_skipped"],
+        extras,
+    )

@@ -72,11 +72,31 @@ CREATE INDEX IF NOT EXISTS holds_sha ON holds (sha256);
 """
 
 LANDING_COLUMNS = [
-    "file_name", "dataset", "cutoff_date", "seq", "sha256", "status", "reason", "rows_in", "rows_landed",
-    "rows_rejected", "rows_skipped", "landed_at", "extra_columns",
+    "file_name",
+    "dataset",
+    "cutoff_date",
+    "seq",
+    "sha256",
+    "status",
+    "reason",
+    "rows_in",
+    "rows_landed",
+    "rows_rejected",
+    "rows_skipped",
+    "landed_at",
+    "extra_columns",
 ]
 REJECTION_COLUMNS = [
-    "file_name", "dataset", "data_row", "source_line", "column", "field", "reason", "raw_value", "message", "sha256",
+    "file_name",
+    "dataset",
+    "data_row",
+    "source_line",
+    "column",
+    "field",
+    "reason",
+    "raw_value",
+    "message",
+    "sha256",
 ]
 DELIVERIES_SCHEMA = pa.schema(
     [
@@ -93,7 +113,7 @@ DELIVERIES_SCHEMA = pa.schema(
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def connect(root: DataRoot) -> sqlite3.Connection:
@@ -227,9 +247,17 @@ def deliveries(conn: sqlite3.Connection) -> pl.DataFrame:
     ).fetchall()
     frame = pl.DataFrame(
         [tuple(r) for r in rows],
-        schema={"dataset": pl.String, "cutoff_date": pl.String, "seq": pl.Int64, "sha256": pl.String,
-                "file_name": pl.String, "rows_landed": pl.Int64, "status": pl.String, "id": pl.Int64,
-                "held": pl.Int64},
+        schema={
+            "dataset": pl.String,
+            "cutoff_date": pl.String,
+            "seq": pl.Int64,
+            "sha256": pl.String,
+            "file_name": pl.String,
+            "rows_landed": pl.Int64,
+            "status": pl.String,
+            "id": pl.Int64,
+            "held": pl.Int64,
+        },
         orient="row",
     ).with_columns(pl.col("held").cast(pl.Boolean))
     # one row per content: a duplicate delivery never lands twice, but keep the first if it ever did

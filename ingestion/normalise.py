@@ -26,8 +26,9 @@ def _pool() -> ThreadPoolExecutor:
     """One pool per process: threads do not survive a fork (Airflow forks task processes)."""
     pid = os.getpid()
     if pid not in _POOLS:
-        _POOLS[pid] = ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)),
-                                         thread_name_prefix="normalise")
+        _POOLS[pid] = ThreadPoolExecutor(
+            max_workers=max(2, min(4, os.cpu_count() or 2)), thread_name_prefix="normalise"
+        )
     return _POOLS[pid]
 
 
@@ -243,21 +244,28 @@ def _pseudonymise(landed: pl.DataFrame, contract: Contract, ctx: DeliveryContext
             keys = ctx.hasher(None).keys(landed.get_column(col.field))
             key_field = id_key_field(col.field)
             extra.append(keys.alias(key_field))
-            extra.extend(
-                landed.select(idvector.id_facts(pl.col(col.field), id_prefix(col.field))).get_columns()
+            extra.extend(landed.select(idvector.id_facts(pl.col(col.field), id_prefix(col.field))).get_columns())
+            name = (
+                landed.get_column(names[col.field])
+                if col.field in names
+                else pl.repeat(None, landed.height, dtype=pl.String, eager=True)
             )
-            name = landed.get_column(names[col.field]) if col.field in names else pl.repeat(None, landed.height, dtype=pl.String, eager=True)
             vault_parts.append(
-                pl.DataFrame({"person_key": keys, "id_number": landed.get_column(col.field), "name": name.cast(pl.String)})
+                pl.DataFrame(
+                    {"person_key": keys, "id_number": landed.get_column(col.field), "name": name.cast(pl.String)}
+                )
             )
         elif col.pii == "keyed":
             text = landed.select(kinds.trimmed(pl.col(col.field)).str.to_uppercase()).to_series()
             extra.append(ctx.hasher(col.field).keys(text).alias(col.lake_field or col.field))
-    vault = pl.concat(vault_parts).filter(pl.col("person_key").is_not_null()) if vault_parts else pl.DataFrame(
-        schema=VAULT_SCHEMA
+    vault = (
+        pl.concat(vault_parts).filter(pl.col("person_key").is_not_null())
+        if vault_parts
+        else pl.DataFrame(schema=VAULT_SCHEMA)
     )
-    return landed.with_columns(extra), vault.cast(VAULT_SCHEMA).unique(subset="person_key", keep="last",
-                                                                       maintain_order=True)
+    return landed.with_columns(extra), vault.cast(VAULT_SCHEMA).unique(
+        subset="person_key", keep="last", maintain_order=True
+    )
 
 
 def _parts_flags(contract: Contract) -> list[pl.Expr]:
@@ -305,7 +313,8 @@ def normalise_batch(frame: pl.DataFrame, contract: Contract, hmap: HeaderMap, ct
     schema = polars_schema(contract.dataset)
     landed = landed.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
     raw_rows = rejected.select(
-        "_data_row", "_source_line", *[pl.col(f"_raw_{c.field}").alias(hmap.header_of(c.field, contract))
-                                       for c in contract.columns]
+        "_data_row",
+        "_source_line",
+        *[pl.col(f"_raw_{c.field}").alias(hmap.header_of(c.field, contract)) for c in contract.columns],
     )
     return BatchResult(landed, _rejections(rejected, contract, hmap, ctx), raw_rows, vault, rows_in, skipped)

@@ -50,4 +50,4 @@ def person_key(id18: str, key: bytes) -> str:
 
 def opaque_key(value: str, key: bytes, kind: str) -> str:
     """A keyed hash of another identifying value (e.g. a disability certificate number)."""
-    return hmac.new(key, f"{kind}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()[:KEY_HEX_CHARS]
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:KEY_HEX_CHARS]

@@ -42,10 +42,26 @@ def write_rows(root: DataRoot, dataset: str, sha256: str, frames: list[pl.DataFr
 def write_file_rejection(root: DataRoot, dataset: str, sha256: str, reason: str, message: str) -> Path:
     """A file rejected whole: one row with its reason (the file itself is in `raw/<sha256>`)."""
     frame = pl.DataFrame(
-        {"data_row": [None], "source_line": [None], "column": [""], "field": [""], "reason": [reason],
-         "raw_value": [""], "message": [message], "raw_file": [f"raw/{sha256}"]},
-        schema={"data_row": pl.Int64, "source_line": pl.Int64, "column": pl.String, "field": pl.String,
-                "reason": pl.String, "raw_value": pl.String, "message": pl.String, "raw_file": pl.String},
+        {
+            "data_row": [None],
+            "source_line": [None],
+            "column": [""],
+            "field": [""],
+            "reason": [reason],
+            "raw_value": [""],
+            "message": [message],
+            "raw_file": [f"raw/{sha256}"],
+        },
+        schema={
+            "data_row": pl.Int64,
+            "source_line": pl.Int64,
+            "column": pl.String,
+            "field": pl.String,
+            "reason": pl.String,
+            "raw_value": pl.String,
+            "message": pl.String,
+            "raw_file": pl.String,
+        },
     )
     target = _folder(root, dataset) / f"{sha256}.parquet"
     write_atomic(frame.to_arrow(), target, mode=FILE_MODE)

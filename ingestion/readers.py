@@ -16,10 +16,10 @@ import csv
 import logging
 import re
 import threading
-from queue import Empty, Queue
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, Queue
 
 import polars as pl
 import pyarrow as pa
@@ -120,14 +120,16 @@ def standard_frame(
             out[col.field] = columns[pos].cast(pl.String).fill_null("").alias(col.field)
     out["_data_row"] = data_rows.cast(pl.Int64).alias("_data_row")
     out["_source_line"] = lines.cast(pl.Int64).alias("_source_line")
-    out["_problem"] = (problems if problems is not None else pl.repeat(None, height, dtype=pl.String, eager=True)).alias(
-        "_problem"
-    )
+    out["_problem"] = (
+        problems if problems is not None else pl.repeat(None, height, dtype=pl.String, eager=True)
+    ).alias("_problem")
     for col in contract.columns:
         if col.kind == "id":
             flag = (numbers or {}).get(col.field)
             out[f"_num_{col.field}"] = (
-                flag.alias(f"_num_{col.field}") if flag is not None else pl.repeat(False, height, dtype=pl.Boolean, eager=True)
+                flag.alias(f"_num_{col.field}")
+                if flag is not None
+                else pl.repeat(False, height, dtype=pl.Boolean, eager=True)
             )
     return pl.DataFrame(out)
 
@@ -181,11 +183,13 @@ def open_csv(path: Path, scan: RawScan, contract: Contract, workdir: Path) -> So
     if content_lines(scan) == 0 or _blank(path, scan):
         raise FileRejected(EMPTY_FILE, "the file is empty", rows_in=0)
     if scan.has_nul:
-        raise FileRejected(UNDECODABLE, "the file holds NUL bytes: not UTF-8 or GB18030 text (UTF-16 or binary?)",
-                           rows_in=lines_est)
+        raise FileRejected(
+            UNDECODABLE, "the file holds NUL bytes: not UTF-8 or GB18030 text (UTF-16 or binary?)", rows_in=lines_est
+        )
     if scan.long_line:
-        raise FileRejected(UNREADABLE, "a line is longer than 1 MiB: not a CSV extract (a line that never ends?)",
-                           rows_in=lines_est)
+        raise FileRejected(
+            UNREADABLE, "a line is longer than 1 MiB: not a CSV extract (a line that never ends?)", rows_in=lines_est
+        )
     encoding, text_path = "utf-8", path
     if not scan.utf8:
         encoding, text_path = "gb18030", workdir / "decoded.csv"
@@ -195,8 +199,9 @@ def open_csv(path: Path, scan: RawScan, contract: Contract, workdir: Path) -> So
             err.rows_in = lines_est
             raise
     if scan.quotes % 2:
-        raise FileRejected(UNREADABLE, 'unbalanced quotes: the file holds an odd number of `"` characters',
-                           rows_in=lines_est)
+        raise FileRejected(
+            UNREADABLE, 'unbalanced quotes: the file holds an odd number of `"` characters', rows_in=lines_est
+        )
     headers = _read_header(text_path)
     hmap = map_headers(headers, contract)
     if encoding == "gb18030" and hmap.matched == 0:
@@ -383,8 +388,9 @@ def open_xlsx(path: Path, contract: Contract) -> Source:
         sheet = reader.load_sheet(0, header_row=None, dtypes="string", skip_rows=0)
         table = sheet.to_polars()
     except Exception as err:  # calamine raises its own error types for every kind of bad workbook
-        raise FileRejected(UNREADABLE, f"not a readable XLSX workbook: {str(err).splitlines()[0][:200]}",
-                           rows_in=0) from None
+        raise FileRejected(
+            UNREADABLE, f"not a readable XLSX workbook: {str(err).splitlines()[0][:200]}", rows_in=0
+        ) from None
     table = table.select(pl.all().cast(pl.String))
     nonblank = table.select(
         pl.any_horizontal(pl.col(c).str.strip_chars().str.len_chars() > 0 for c in table.columns).fill_null(False)
@@ -402,8 +408,9 @@ def open_xlsx(path: Path, contract: Contract) -> Source:
     try:
         numbers = _number_cells(reader, hmap, contract, table.height, header_index)
     except Exception as err:  # calamine's own error types: the workbook cannot be read as numbers
-        raise FileRejected(UNREADABLE, f"XLSX cells cannot be read: {str(err).splitlines()[0][:200]}",
-                           rows_in=0) from None
+        raise FileRejected(
+            UNREADABLE, f"XLSX cells cannot be read: {str(err).splitlines()[0][:200]}", rows_in=0
+        ) from None
     rows, index = rows.filter(keep), index.filter(keep)
     numbers = {k: v.filter(keep) for k, v in numbers.items()}
     frame = standard_frame(rows.get_columns(), hmap, contract, index - header_index, index + 1, numbers=numbers)
@@ -429,10 +436,14 @@ def _find_header(table: pl.DataFrame, contract: Contract) -> tuple[int, HeaderMa
 
 def _number_cells(reader, hmap: HeaderMap, contract: Contract, height: int, header_index: int) -> dict[str, pl.Series]:
     """Per id field: was the cell a number (digits lost by the spreadsheet)?"""
-    positions = {c.field: hmap.positions[c.field] for c in contract.columns if c.kind == "id" and c.field in hmap.positions}
+    positions = {
+        c.field: hmap.positions[c.field] for c in contract.columns if c.kind == "id" and c.field in hmap.positions
+    }
     if not positions:
         return {}
-    sheet = reader.load_sheet(0, header_row=None, skip_rows=0, dtypes="boolean", use_columns=sorted(set(positions.values())))
+    sheet = reader.load_sheet(
+        0, header_row=None, skip_rows=0, dtypes="boolean", use_columns=sorted(set(positions.values()))
+    )
     batch, _errors = sheet.to_arrow_with_errors()
     flags = pl.from_arrow(batch)
     assert isinstance(flags, pl.DataFrame)

@@ -473,8 +473,7 @@ class Reference:
     def sources_record(self) -> list[dict[str, str]]:
         """The files used, as plain dicts for the run's ledger row."""
         return [
-            {"name": s.name, "path": str(s.path), "sha256": s.sha256, "origin": s.origin}
-            for s in self.sources.values()
+            {"name": s.name, "path": str(s.path), "sha256": s.sha256, "origin": s.origin} for s in self.sources.values()
         ]
 
 

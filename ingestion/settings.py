@@ -25,7 +25,7 @@ class DataRoot:
     root: Path
 
     @classmethod
-    def from_env(cls, root: str | os.PathLike[str] | None = None) -> "DataRoot":
+    def from_env(cls, root: str | os.PathLike[str] | None = None) -> DataRoot:
         chosen = root if root is not None else os.environ.get(DATA_ROOT_ENV, "./data")
         return cls(Path(chosen).resolve())
 

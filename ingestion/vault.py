@@ -21,10 +21,8 @@ from ingestion.settings import DataRoot
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-PART_SCHEMA = {"person_key": pl.String, "id_number": pl.String, "name": pl.String, "cutoff": pl.Date,
-               "seq": pl.Int64}
-PERSONS_SCHEMA = {"person_key": pl.String, "id_number": pl.String, "name": pl.String,
-                  "last_seen_cutoff": pl.Date}
+PART_SCHEMA = {"person_key": pl.String, "id_number": pl.String, "name": pl.String, "cutoff": pl.Date, "seq": pl.Int64}
+PERSONS_SCHEMA = {"person_key": pl.String, "id_number": pl.String, "name": pl.String, "last_seen_cutoff": pl.Date}
 
 
 def _private_dir(path: Path) -> Path:

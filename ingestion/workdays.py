@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import lru_cache
+from functools import cache
 
 import holidays
 import polars as pl
@@ -25,20 +25,20 @@ log = logging.getLogger(__name__)
 _ONE_DAY = dt.timedelta(days=1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _china(year: int) -> holidays.HolidayBase:
     # expand=False: a cached object must not grow other years behind our back
     return holidays.China(years=year, expand=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _weekend_workdays(year: int) -> frozenset[dt.date]:
     # A make-up day can be listed with the next year's holidays (e.g. late December before New Year).
     days = _china(year).weekend_workdays | _china(year + 1).weekend_workdays
     return frozenset(d for d in days if d.year == year)
 
 
-@lru_cache(maxsize=None)
+@cache
 def schedule_published(year: int) -> bool:
     """True when the package knows the year's official schedule.
 

@@ -45,8 +45,10 @@ def department(dataset: str | None) -> str:
 
 @app.cell
 def _(con):
-    landings = con.sql("select * from ledger_landings").pl().with_columns(
-        pl.col("dataset").map_elements(department, return_dtype=pl.String).alias("department")
+    landings = (
+        con.sql("select * from ledger_landings")
+        .pl()
+        .with_columns(pl.col("dataset").map_elements(department, return_dtype=pl.String).alias("department"))
     )
     landings_by_dataset = (
         landings.group_by("department", "dataset")
@@ -54,7 +56,9 @@ def _(con):
             pl.len().alias("files"),
             (pl.col("status") == "landed").sum().alias("landed_files"),
             (pl.col("status") == "rejected").sum().alias("rejected_files"),
-            pl.col("rows_in").sum(), pl.col("rows_landed").sum(), pl.col("rows_rejected").sum(),
+            pl.col("rows_in").sum(),
+            pl.col("rows_landed").sum(),
+            pl.col("rows_rejected").sum(),
             pl.col("landed_at").max().alias("last_landed_at"),
         )
         .with_columns((pl.col("rows_rejected") / pl.col("rows_in")).fill_nan(0).round(4).alias("rejected_share"))
@@ -73,13 +77,18 @@ def _(con):
 @app.cell
 def _(con):
     rejections_by_reason = (
-        con.sql("select dataset, reason, count(*) as cells, count(distinct file_name) as files from ledger_rejections group by all")
+        con.sql(
+            "select dataset, reason, count(*) as cells, count(distinct file_name) as files "
+            "from ledger_rejections group by all"
+        )
         .pl()
         .with_columns(pl.col("dataset").map_elements(department, return_dtype=pl.String).alias("department"))
         .select("department", "dataset", "reason", "cells", "files")
         .sort("cells", "dataset", "reason", descending=[True, False, False])
     )
-    _fig = px.bar(rejections_by_reason, x="dataset", y="cells", color="reason", title="Rejected cells by reason 拒收原因")
+    _fig = px.bar(
+        rejections_by_reason, x="dataset", y="cells", color="reason", title="Rejected cells by reason 拒收原因"
+    )
     mo.vstack([mo.md("## Rejected rows 拒收行"), _fig, mo.ui.table(rejections_by_reason, selection=None)])
     return (rejections_by_reason,)
 
@@ -92,7 +101,8 @@ def _(con, tables):
             select dataset, cast(cutoff_date as varchar) as cutoff_date, expectation, severity, observed
             from ledger_checks where success = 0 order by severity, dataset, cutoff_date
         """).pl()
-        if "ledger_checks" in tables else pl.DataFrame()
+        if "ledger_checks" in tables
+        else pl.DataFrame()
     )
     holds = (
         con.sql("""
@@ -101,7 +111,8 @@ def _(con, tables):
                    cast(released as bigint) as released, cast(released_by as varchar) as released_by
             from ledger_holds order by held_at
         """).pl()
-        if "ledger_holds" in tables else pl.DataFrame()
+        if "ledger_holds" in tables
+        else pl.DataFrame()
     )
     mo.vstack([
         mo.md(f"## Held deliveries 暂扣交付: {holds.height}"), mo.ui.table(holds, selection=None),

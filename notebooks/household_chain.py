@@ -80,7 +80,11 @@ def _(con, household):
         params={"household": household},
     ).pl()
     _fig = px.scatter(
-        timeline, x="event_date", y="event_kind", color="source_department", hover_data=["description"],
+        timeline,
+        x="event_date",
+        y="event_kind",
+        color="source_department",
+        hover_data=["description"],
         title=f"家庭 {household}: {timeline.height} events",
     )
     mo.vstack([mo.md("## Timeline 时间线"), _fig, mo.ui.table(timeline, selection=None, page_size=25)])

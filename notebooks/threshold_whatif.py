@@ -80,7 +80,8 @@ def _(result):
     changed_frame = result.changed()
     mo.vstack([
         mo.md("## By rule and level 按规则与等级"), mo.ui.table(by_rule_frame, selection=None, page_size=20),
-        mo.md(f"## Where it changes 变化的县区: {changed_frame.height} rows"), mo.ui.table(changed_frame, selection=None),
+        mo.md(f"## Where it changes 变化的县区: {changed_frame.height} rows"),
+        mo.ui.table(changed_frame, selection=None),
     ])  # fmt: skip
     return by_rule_frame, changed_frame
 
@@ -93,7 +94,9 @@ def _(result):
         "warning_id", "rule_code", "level", "county_code", "household_id", "evidence"
     )
     gained_warnings = _after.join(_before, on=["warning_id", "level"], how="anti")
-    mo.vstack([mo.md(f"## Gained warnings 新增预警: {gained_warnings.height}"), mo.ui.table(gained_warnings, selection=None)])
+    mo.vstack(
+        [mo.md(f"## Gained warnings 新增预警: {gained_warnings.height}"), mo.ui.table(gained_warnings, selection=None)]
+    )
     return (gained_warnings,)
 
 

@@ -54,8 +54,11 @@ def _(con, scope):
             select distinct county_code, county_name, city_code, city_name from dim_household
         )
         select w.warning_id, w.rule_code || coalesce(w.sub_case, '') as rule, w.rule_name, w.level, w.family,
-               w.status, w.county_code, coalesce(p.county_name, case when w.county_code = '370000' then '省级' end) as county_name,
-               coalesce(p.city_name, case when w.county_code = '370000' then '省级' else left(w.county_code, 4) end) as city_name,
+               w.status, w.county_code,
+               coalesce(p.county_name, case when w.county_code = '370000' then '省级' end) as county_name,
+               coalesce(
+                   p.city_name, case when w.county_code = '370000' then '省级' else left(w.county_code, 4) end
+               ) as city_name,
                w.raised_on, w.deadline, w.first_run_date, w.last_run_date
         from fct_warnings as w
         left join places as p on p.county_code = w.county_code
@@ -68,40 +71,60 @@ def _(con, scope):
 @app.cell
 def _(warnings):
     by_level = (
-        warnings.group_by("level").agg(pl.len().alias("warnings"))
-        .with_columns(pl.col("level").replace_strict({l: i for i, l in enumerate(LEVEL_ORDER)}, default=9).alias("_o"))
-        .sort("_o").drop("_o")
+        warnings.group_by("level")
+        .agg(pl.len().alias("warnings"))
+        .with_columns(
+            pl.col("level").replace_strict({level: i for i, level in enumerate(LEVEL_ORDER)}, default=9).alias("_o")
+        )
+        .sort("_o")
+        .drop("_o")
     )
-    _fig = px.bar(by_level, x="level", y="warnings", color="level", color_discrete_map=LEVEL_COLOURS,
-                  title="By level 按预警等级")
+    _fig = px.bar(
+        by_level, x="level", y="warnings", color="level", color_discrete_map=LEVEL_COLOURS, title="By level 按预警等级"
+    )
     mo.vstack([mo.md("## By level"), _fig, mo.ui.table(by_level, selection=None)])
     return (by_level,)
 
 
 @app.cell
 def _(warnings):
+    by_rule = warnings.pivot(
+        on="level", index=["rule", "rule_name"], values="warning_id", aggregate_function="len"
+    ).fill_null(0)
     by_rule = (
-        warnings.pivot(on="level", index=["rule", "rule_name"], values="warning_id", aggregate_function="len")
-        .fill_null(0)
+        by_rule.select(
+            "rule",
+            "rule_name",
+            *[pl.col(level) if level in by_rule.columns else pl.lit(0).alias(level) for level in LEVEL_ORDER],
+        )
+        .with_columns(pl.sum_horizontal(LEVEL_ORDER).alias("total"))
+        .sort("rule")
     )
-    by_rule = by_rule.select(
-        "rule", "rule_name", *[pl.col(l) if l in by_rule.columns else pl.lit(0).alias(l) for l in LEVEL_ORDER]
-    ).with_columns(pl.sum_horizontal(LEVEL_ORDER).alias("total")).sort("rule")
     mo.vstack([mo.md("## By rule 按规则"), mo.ui.table(by_rule, selection=None, page_size=20)])
     return (by_rule,)
 
 
 @app.cell
 def _(warnings):
-    by_city = (
-        warnings.group_by("city_name", "level").agg(pl.len().alias("warnings"))
-        .sort("city_name", "level")
+    by_city = warnings.group_by("city_name", "level").agg(pl.len().alias("warnings")).sort("city_name", "level")
+    _fig = px.bar(
+        by_city,
+        x="city_name",
+        y="warnings",
+        color="level",
+        color_discrete_map=LEVEL_COLOURS,
+        category_orders={"level": LEVEL_ORDER},
+        title="By city 按地市",
     )
-    _fig = px.bar(by_city, x="city_name", y="warnings", color="level", color_discrete_map=LEVEL_COLOURS,
-                  category_orders={"level": LEVEL_ORDER}, title="By city 按地市")
-    _top = (warnings.group_by("county_code", "county_name").agg(pl.len().alias("warnings"))
-            .sort("warnings", "county_code", descending=[True, False]).head(15))
-    mo.vstack([mo.md("## Where 地区分布"), _fig, mo.md("Counties with most warnings"), mo.ui.table(_top, selection=None)])
+    _top = (
+        warnings.group_by("county_code", "county_name")
+        .agg(pl.len().alias("warnings"))
+        .sort("warnings", "county_code", descending=[True, False])
+        .head(15)
+    )
+    mo.vstack(
+        [mo.md("## Where 地区分布"), _fig, mo.md("Counties with most warnings"), mo.ui.table(_top, selection=None)]
+    )
     return (by_city,)
 
 
@@ -113,8 +136,16 @@ def _(con):
         from fct_warnings group by all order by run_date, level
     """).pl()
     _runs = con.sql("select run_date, status, warnings_raised, warnings_open from ledger_runs order by run_id").pl()
-    _fig = px.line(trend, x="run_date", y="raised", color="level", markers=True, color_discrete_map=LEVEL_COLOURS,
-                   category_orders={"level": LEVEL_ORDER}, title="Raised per run 每次比对新增预警")
+    _fig = px.line(
+        trend,
+        x="run_date",
+        y="raised",
+        color="level",
+        markers=True,
+        color_discrete_map=LEVEL_COLOURS,
+        category_orders={"level": LEVEL_ORDER},
+        title="Raised per run 每次比对新增预警",
+    )
     mo.vstack([mo.md("## Trend 趋势"), _fig, mo.md("Runs in the ledger"), mo.ui.table(_runs, selection=None)])
     return (trend,)
 

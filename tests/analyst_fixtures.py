@@ -47,7 +47,7 @@ class AnalystDemo:
 
 
 def build_demo(root: DataRoot) -> None:
-    from warehouse.generator import generate_province
+    from synthetic import generate_province
     from warehouse.run import run_comparison
 
     generate_province(

@@ -13,7 +13,7 @@ from typing import Any
 
 import openpyxl
 
-from warehouse.generator.contracts import load_specs
+from synthetic.contracts import load_specs
 
 NAME = re.compile(r"^(?P<dataset>[a-z_]+?)_(?P<cutoff>\d{8})(?:_(?P<seq>\d+))?\.(csv|xlsx)$")
 

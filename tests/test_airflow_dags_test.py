@@ -47,8 +47,14 @@ class Airflow:
 
     def run(self, *args: str, data: Path) -> subprocess.CompletedProcess:
         env = {**self.env, "SAFETYNET_DATA": str(data)}
-        return subprocess.run([sys.executable, "-m", "airflow", *args], env=env, cwd=PROJECT, capture_output=True,
-                              text=True, timeout=CLI_TIMEOUT)
+        return subprocess.run(
+            [sys.executable, "-m", "airflow", *args],
+            env=env,
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+        )
 
     def db(self, query: str, *params: object) -> list[tuple]:
         con = sqlite3.connect(self.home / "airflow.db")
@@ -66,8 +72,12 @@ class Airflow:
         return self.db(query, uri)[0][0]
 
     def xcom(self, dag_id: str, task_id: str) -> object:
-        rows = self.db("SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = 'return_value' "
-                       "ORDER BY timestamp DESC LIMIT 1", dag_id, task_id)
+        rows = self.db(
+            "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = 'return_value' "
+            "ORDER BY timestamp DESC LIMIT 1",
+            dag_id,
+            task_id,
+        )
         return json.loads(rows[0][0]) if rows else None
 
 
@@ -93,8 +103,12 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Airflow:
     af = Airflow(home, env)
     _check(af.run("db", "migrate", data=home / "unused"), "airflow db migrate")
     pools = home / "pools.json"
-    pools.write_text(json.dumps({name: {"slots": 1, "description": text, "include_deferred": False}
-                                 for name, text in POOLS.items()}), encoding="utf-8")
+    pools.write_text(
+        json.dumps(
+            {name: {"slots": 1, "description": text, "include_deferred": False} for name, text in POOLS.items()}
+        ),
+        encoding="utf-8",
+    )
     _check(af.run("pools", "import", str(pools), data=home / "unused"), "airflow pools import")
     slots = dict(af.db("SELECT pool, slots FROM slot_pool"))
     assert {name: slots.get(name) for name in POOLS} == dict.fromkeys(POOLS, 1)
@@ -116,15 +130,33 @@ def _ledger_rows(root: DataRoot, dataset: str) -> list[sqlite3.Row]:
         con.close()
 
 
-HOUSEHOLD_HEADER = ["家庭编号", "行政区划代码", "城乡类别", "户主姓名", "户主身份证号", "救助类别", "保障状态",
-                    "认定日期", "退出日期", "家庭人口数", "家庭年收入", "月保障金额", "联系电话"]
+HOUSEHOLD_HEADER = [
+    "家庭编号",
+    "行政区划代码",
+    "城乡类别",
+    "户主姓名",
+    "户主身份证号",
+    "救助类别",
+    "保障状态",
+    "认定日期",
+    "退出日期",
+    "家庭人口数",
+    "家庭年收入",
+    "月保障金额",
+    "联系电话",
+]
 
 
 def _dags_test_in_background(airflow: Airflow, data: Path, log_path: Path, *args: str) -> subprocess.Popen:
     env = {**airflow.env, "SAFETYNET_DATA": str(data)}
     with log_path.open("w") as out:
-        return subprocess.Popen([sys.executable, "-m", "airflow", "dags", "test", *args], env=env, cwd=PROJECT,
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "airflow", "dags", "test", *args],
+            env=env,
+            cwd=PROJECT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _wait_for(log_path: Path, text: str, process: subprocess.Popen, seconds: float = 300) -> None:
@@ -140,17 +172,35 @@ def test_landing_dag_waits_deferred_then_lands_and_emits_its_asset(airflow: Airf
     row rejected), checked, and the dataset's Asset is emitted."""
     root = DataRoot.from_env(tmp_path / "data")
     root.inbox.mkdir(parents=True)
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     cutoff = china_time(now).date().replace(day=1) - dt.timedelta(days=1)  # this run's window: last month
     before = airflow.asset_events("safetynet://lake/mz_household")
     log_path = tmp_path / "dags_test.log"
     process = _dags_test_in_background(airflow, root.root, log_path, "safetynet_land_mz_household", now.isoformat())
     try:
         _wait_for(log_path, "running trigger in line", process)  # deferred: nothing delivered yet
-        rows = [[f"H{i:04d}", "370102001001", "城市", f"户主{i}", make_id("370102", dt.date(1970, 1, 1 + i), i + 1),
-                 "低保", "在保", "2025-01-01", "", "2", "12000", "800", ""] for i in range(5)]
+        rows = [
+            [
+                f"H{i:04d}",
+                "370102001001",
+                "城市",
+                f"户主{i}",
+                make_id("370102", dt.date(1970, 1, 1 + i), i + 1),
+                "低保",
+                "在保",
+                "2025-01-01",
+                "",
+                "2",
+                "12000",
+                "800",
+                "",
+            ]
+            for i in range(5)
+        ]
         bad_id = "123"
-        rows.append(["H9999", "370102001001", "城市", "坏行", bad_id, "低保", "在保", "2025-01-01", "", "1", "1", "", ""])
+        rows.append(
+            ["H9999", "370102001001", "城市", "坏行", bad_id, "低保", "在保", "2025-01-01", "", "1", "1", "", ""]
+        )
         _write_csv(root.inbox / f"mz_household_{cutoff:%Y%m%d}.csv", HOUSEHOLD_HEADER, rows)
         assert process.wait(timeout=CLI_TIMEOUT) == 0, log_path.read_text()[-6000:]
     finally:
@@ -158,10 +208,17 @@ def test_landing_dag_waits_deferred_then_lands_and_emits_its_asset(airflow: Airf
             process.kill()
     assert "Trigger completed" in log_path.read_text()
     assert airflow.task_states("safetynet_land_mz_household") == {
-        "wait_for_delivery": "success", "land": "success", "check": "success"}
+        "wait_for_delivery": "success",
+        "land": "success",
+        "check": "success",
+    }
     [landing] = _ledger_rows(root, "mz_household")
     assert (landing["status"], landing["rows_in"], landing["rows_landed"], landing["rows_rejected"]) == (
-        "landed", 6, 5, 1)
+        "landed",
+        6,
+        5,
+        1,
+    )
     assert landing["cutoff_date"] == cutoff.isoformat()
     assert len(list((root.lake / "mz_household" / f"cutoff={cutoff}").rglob("*.parquet"))) == 1
     assert not (root.inbox / f"mz_household_{cutoff:%Y%m%d}.csv").exists()  # moved to the raw archive
@@ -201,14 +258,21 @@ class MonitoringRun:
 @pytest.fixture(scope="module")
 def monitoring_run(airflow: Airflow, tmp_path_factory: pytest.TempPathFactory) -> MonitoringRun:
     try:
-        from warehouse.generator import generate_province
+        from synthetic import generate_province
     except ImportError as error:
         pytest.skip(f"the synthetic province generator is not available yet: {error}")
     root = DataRoot.from_env(tmp_path_factory.mktemp("province"))
     generate_province(root, households=HOUSEHOLDS, months=12, seed=20261031, run_date=dt.date.fromisoformat(RUN_DATE))
     started = time.perf_counter()
-    result = airflow.run("dags", "test", "safetynet_monitoring_run", "2026-11-08",
-                         "-c", json.dumps({"run_date": RUN_DATE}), data=root.root)
+    result = airflow.run(
+        "dags",
+        "test",
+        "safetynet_monitoring_run",
+        "2026-11-08",
+        "-c",
+        json.dumps({"run_date": RUN_DATE}),
+        data=root.root,
+    )
     seconds = time.perf_counter() - started
     log.warning("airflow dags test safetynet_monitoring_run (%d households): %.1f s", HOUSEHOLDS, seconds)
     print(f"\nairflow dags test safetynet_monitoring_run ({HOUSEHOLDS} households): {seconds:.1f} s")
@@ -225,7 +289,9 @@ def test_monitoring_run_end_to_end(airflow: Airflow, monitoring_run: MonitoringR
     assert states == dict.fromkeys(steps, "success")
     assert airflow.xcom("safetynet_monitoring_run", "resolve_run_date") == RUN_DATE
     con = sqlite3.connect(root.ledger)
-    run = con.execute("SELECT run_date, status, failed_step, step_seconds, warnings_raised, workbooks FROM runs").fetchall()
+    run = con.execute(
+        "SELECT run_date, status, failed_step, step_seconds, warnings_raised, workbooks FROM runs"
+    ).fetchall()
     con.close()
     [(run_date, status, failed_step, step_seconds, warnings_raised, workbooks)] = run  # one run, closed
     assert (run_date, status, failed_step) == (RUN_DATE, "succeeded", None)
@@ -291,7 +357,10 @@ def test_feedback_dag_lands_a_returned_workbook(airflow: Airflow, monitoring_run
 
     _check(result, "feedback DAG")
     assert airflow.task_states("safetynet_feedback") == {
-        "land_feedback": "success", "refresh_register": "success", "publish": "success"}
+        "land_feedback": "success",
+        "refresh_register": "success",
+        "publish": "success",
+    }
     assert not returned.exists()  # received: moved out of the inbox, kept under returned/
     assert len(list((root.root / "returned").rglob(source.name))) == 1
     [landing] = [r for r in _ledger_rows(root, "feedback") if r["status"] == "landed"]
@@ -299,8 +368,9 @@ def test_feedback_dag_lands_a_returned_workbook(airflow: Airflow, monitoring_run
     assert airflow.xcom("safetynet_feedback", "refresh_register")["run_date"] == RUN_DATE
     con = duckdb.connect(str(root.published / "monitoring.duckdb"), read_only=True)
     try:
-        status, finding = con.execute("SELECT status, finding FROM fct_warnings WHERE warning_id = ?",
-                                      [warning_id]).fetchone()
+        status, finding = con.execute(
+            "SELECT status, finding FROM fct_warnings WHERE warning_id = ?", [warning_id]
+        ).fetchone()
     finally:
         con.close()
     assert (status, finding) == ("已核查", "属实")  # the rebuild at the last run's date took the answer

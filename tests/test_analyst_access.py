@@ -83,9 +83,11 @@ WRITES = (
 @pytest.mark.parametrize("statement", WRITES)
 def test_the_published_mart_refuses_writes(analyst_demo: AnalystDemo, statement: str) -> None:
     before = hashlib.sha256(analyst_demo.mart.read_bytes()).hexdigest()
-    with duckdb.connect(str(analyst_demo.mart), read_only=True) as con:
-        with pytest.raises(duckdb.Error, match="read-only"):
-            con.execute(statement)
+    with (
+        duckdb.connect(str(analyst_demo.mart), read_only=True) as con,
+        pytest.raises(duckdb.Error, match="read-only"),
+    ):
+        con.execute(statement)
     assert hashlib.sha256(analyst_demo.mart.read_bytes()).hexdigest() == before
 
 
@@ -105,10 +107,10 @@ def test_the_scan_finds_what_it_looks_for() -> None:
     person = make_id("370102", dt.date(1968, 3, 5), 11)
     other = make_id("370203", dt.date(1990, 1, 2), 12)
     values = [
-        ("t", "evidence", f"申请人 {other} 的记录"),        # a valid ID token not in the vault
-        ("t", "note", f"key{person}tail"),                   # a known ID inside a longer token
-        ("t", "legacy", f"旧号 {to_legacy(person)}"),        # the known ID's 15-digit form
-        ("t", "who", "户主 张建国 已核查"),                   # a known name
+        ("t", "evidence", f"申请人 {other} 的记录"),  # a valid ID token not in the vault
+        ("t", "note", f"key{person}tail"),  # a known ID inside a longer token
+        ("t", "legacy", f"旧号 {to_legacy(person)}"),  # the known ID's 15-digit form
+        ("t", "who", "户主 张建国 已核查"),  # a known name
         ("t", "clean", "家庭编号 37010290000012，金额 123456789012345.5"),  # 14 digits; a decimal
     ]
     found = {(column, what) for _, column, what, _ in leaks(values, {person, to_legacy(person)}, {"张建国"})}

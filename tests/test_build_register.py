@@ -142,4 +142,3 @@ def test_w01_reraised_after_growth(registers, runs) -> None:
     assert reraised["trigger_amount"] == answered["trigger_amount"] * (1 + _growth(runs))
     statuses = dict(_by_rule(third.filter(pl.col("rule_code") != "W01")).items())
     assert statuses["W04"]["status"] == "逾期" and statuses["W03a"]["status"] == "已消除"
-

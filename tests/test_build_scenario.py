@@ -64,6 +64,7 @@ def months_back(first: dt.date, n: int) -> dt.date:
 
 def write_province(root: DataRoot) -> None:
     """Land every dataset of the scenario (two snapshots for the rosters)."""
+
     def p(name: str) -> Decimal:
         return param(root, name)
 
@@ -90,21 +91,32 @@ def write_province(root: DataRoot) -> None:
         household("H17", "pQ1", "最低生活保障", 9000, 1, status="停保"),  # not monitored: D01 may apply
     ]
     members = [
-        member("H01", "pA1", relation="户主"), member("H01", "pA2"), member("H01", "pA3"),
-        member("H02", "pB1", relation="户主"), member("H02", "pB2"),
+        member("H01", "pA1", relation="户主"),
+        member("H01", "pA2"),
+        member("H01", "pA3"),
+        member("H02", "pB1", relation="户主"),
+        member("H02", "pB2"),
         member("H03", "pC1", age=70, labour="无劳动能力", relation="户主"),
         member("H04", "pD2", relation="户主"),
         member("H05", "pD3", relation="户主"),
-        member("H06", "pE2", relation="户主"), member("H06", "pE1", age=30),
-        member("H07", "pF1", relation="户主", age=40), member("H07", "pF2", age=12, labour="无劳动能力"),
+        member("H06", "pE2", relation="户主"),
+        member("H06", "pE1", age=30),
+        member("H07", "pF1", relation="户主", age=40),
+        member("H07", "pF2", age=12, labour="无劳动能力"),
         member("H08", "pG1", relation="户主"),
-        member("H09", "pH1", relation="户主"), member("H09", "pH2"),
-        member("H10", "pH3", relation="户主"), member("H10", "pH4"),
+        member("H09", "pH1", relation="户主"),
+        member("H09", "pH2"),
+        member("H10", "pH3", relation="户主"),
+        member("H10", "pH4"),
         member("H12", "pJ1", relation="户主"),
-        member("H13", "pJ0", relation="户主"), member("H13", "pJ1"),
+        member("H13", "pJ0", relation="户主"),
+        member("H13", "pJ1"),
         member("H14", "pJ2", relation="户主"),
-        member("H15", "pJ3", relation="户主"), member("H15", "pJ2"),
-        member("H16", "pL1", relation="户主"), member("H16", "pL2", age=15), member("H16", "pL3", age=50),
+        member("H15", "pJ3", relation="户主"),
+        member("H15", "pJ2"),
+        member("H16", "pL1", relation="户主"),
+        member("H16", "pL2", age=15),
+        member("H16", "pL3", age=50),
         member("H17", "pQ1", relation="户主"),
     ]
     # September: pD1 (40, able to work) is still on H04's roster; pD4 (60) on H04 too; pD3 alone in H05

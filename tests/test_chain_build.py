@@ -8,9 +8,9 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from test_identification_build import identification_root, query  # noqa: F401 - the shared fixture
 
 from ingestion.settings import DataRoot
-from test_identification_build import identification_root, query  # noqa: F401 - the shared fixture
 
 PLANTED_H95 = [
     # (date, kind, person) in the order the chain must show them
@@ -64,19 +64,25 @@ def test_exit_appears_on_the_chain(chain: pl.DataFrame) -> None:
 
 
 def _warning_keys(root: DataRoot, rule: str) -> set[tuple[str, str, str, str]]:
-    frame = query(root, f"select household_id, person_key, sub_case, episode from main.fct_warnings where rule_code = '{rule}'")
+    frame = query(
+        root, f"select household_id, person_key, sub_case, episode from main.fct_warnings where rule_code = '{rule}'"
+    )
     return set(frame.iter_rows())
 
 
 def test_missed_assistance_agrees_with_w08(identification_root: DataRoot) -> None:  # noqa: F811
-    view = query(identification_root, "select household_id, person_key, sub_case, episode from main.chain_missed_assistance")
+    view = query(
+        identification_root, "select household_id, person_key, sub_case, episode from main.chain_missed_assistance"
+    )
     expected = _warning_keys(identification_root, "W08")
     assert set(view.iter_rows()) == expected and len(expected) >= 3
     assert ("H95", "pC8", "b", "year:2026-2027") in expected
 
 
 def test_duplicated_assistance_agrees_with_w07(identification_root: DataRoot) -> None:  # noqa: F811
-    view = query(identification_root, "select household_id, person_key, sub_case, episode from main.chain_duplicated_assistance")
+    view = query(
+        identification_root, "select household_id, person_key, sub_case, episode from main.chain_duplicated_assistance"
+    )
     expected = _warning_keys(identification_root, "W07")
     assert set(view.iter_rows()) == expected
     assert {sub for _, _, sub, _ in expected} == {"a", "b", "c"}

@@ -1,5 +1,5 @@
-"""Every query of the SQL cookbook (README.md, "For analysts") runs as written against the demo's published mart, read-only,
-with the columns it promises and rows where the demo guarantees them."""
+"""Every query of the SQL cookbook (README.md, "For analysts") runs as written against the demo's published mart,
+read-only, with the columns it promises and rows where the demo guarantees them."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ EXPECTED: dict[int, tuple[tuple[str, ...], int]] = {
          "deadline", "days_past_deadline", "evidence"), 1),  # red warnings of the first run are overdue at the second
     5: (("household_id", "county_code", "open_warnings", "rules", "first_deadline"), 1),
     6: (("city_name", "w01_warnings", "red", "self_paid_12m_total", "self_paid_12m_average", "self_paid_12m_max"), 1),
-    7: (("county_code", "review_kind", "result_category", "cases", "with_individual_cover", "temp_assistance_total"), 1),
+    7: (("county_code", "review_kind", "result_category", "cases", "with_individual_cover",
+         "temp_assistance_total"), 1),
     8: (("application_id", "county_code", "requested_category", "result_category", "applied_on", "deadline",
          "working_days_elapsed", "review_deadline_working_days"), 1),  # the demo's applications go back a year
     9: (("department", "dataset", "reason", "rejected_cells", "rejected_rows", "files"), 1),
@@ -72,7 +73,9 @@ def test_cookbook_query_runs_on_the_demo_mart(number: int, mart: duckdb.DuckDBPy
 def test_held_deliveries_query_lists_every_hold(mart: duckdb.DuckDBPyConnection) -> None:
     _, sql = questions()[10]
     held = mart.sql(sql).fetchall()
-    ((holds,),) = mart.sql("select count(*) from ledger_holds where coalesce(cast(released as bigint), 0) = 0").fetchall()
+    ((holds,),) = mart.sql(
+        "select count(*) from ledger_holds where coalesce(cast(released as bigint), 0) = 0"
+    ).fetchall()
     assert len(held) == holds and all(row[5] for row in held)  # each names its delivered file
 
 

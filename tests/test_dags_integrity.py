@@ -116,7 +116,7 @@ def test_monitoring_run_dag(bag, datasets) -> None:
     assert order == ["resolve_run_date", "land_pending", "check", "build", "publish", "export", "record_run"]
     assert dag.task_dict["resolve_run_date"].is_setup and dag.task_dict["record_run"].is_teardown
     assert not dag.task_dict["record_run"].on_failure_fail_dagrun  # the run's state is that of its steps
-    assert orch.RUN_STEPS == tuple(order[1:-1])
+    assert tuple(order[1:-1]) == orch.RUN_STEPS
     assert isinstance(dag.timetable, AssetOrTimeSchedule)
     assert dag.timetable.timetable.expression == orch.MONITORING_CRON
     condition = dag.timetable.asset_condition
@@ -146,7 +146,10 @@ def test_dag_files_do_no_heavy_imports() -> None:
     """Parsing the folder in a fresh interpreter loads none of the heavy data libraries."""
     result = subprocess.run(
         [sys.executable, str(PROJECT / "bench" / "bench_dag_parse.py"), "--json", "--repeat", "1"],
-        capture_output=True, text=True, timeout=300, cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT,
         env={**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "False"},
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import datetime as dt
+import json
 import os
 import sqlite3
 import sys
@@ -78,7 +78,7 @@ def test_delivery_window(frequency: str, moment: dt.datetime, start: dt.date, en
 
 def test_window_uses_china_time() -> None:
     # 22:00 UTC on 31 Oct is 06:00 on 1 Nov in Shandong: the October window
-    window = orch.delivery_window("x", "monthly", dt.datetime(2026, 10, 31, 22, tzinfo=dt.timezone.utc))
+    window = orch.delivery_window("x", "monthly", dt.datetime(2026, 10, 31, 22, tzinfo=dt.UTC))
     assert (window.start, window.end) == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 
 
@@ -88,7 +88,7 @@ def test_window_uses_china_time() -> None:
         ("2026-06-30", None, None, dt.date(2026, 6, 30)),
         (None, _cst(2026, 11, 8, 6), None, dt.date(2026, 10, 31)),
         ("", None, _cst(2026, 3, 2, 9), dt.date(2026, 2, 28)),
-        (None, dt.datetime(2026, 12, 31, 17, tzinfo=dt.timezone.utc), None, dt.date(2026, 12, 31)),
+        (None, dt.datetime(2026, 12, 31, 17, tzinfo=dt.UTC), None, dt.date(2026, 12, 31)),
         (dt.date(2025, 1, 31), _cst(2026, 11, 8), None, dt.date(2025, 1, 31)),
     ],
 )
@@ -116,8 +116,10 @@ def test_pending_files_keep_datasets_apart(tmp_path: Path) -> None:
     _deliver(root, "mz_application_20261025_2.xlsx", folder="mz_application")
     _deliver(root, "notes.txt")
     found = orch.pending_files(root.inbox, "mz_application")
-    assert sorted(name for name, _ in found) == ["mz_application/mz_application_20261025_2.xlsx",
-                                                 "mz_application_20261025.csv"]
+    assert sorted(name for name, _ in found) == [
+        "mz_application/mz_application_20261025_2.xlsx",
+        "mz_application_20261025.csv",
+    ]
     assert {cutoff for _, cutoff in found} == {dt.date(2026, 10, 25)}
 
 
@@ -166,8 +168,11 @@ def test_lateness() -> None:
 
 
 def test_run_trigger_datasets_are_the_monthly_ones() -> None:
-    infos = [orch.DatasetInfo("a", "", "", "snapshot", "monthly"), orch.DatasetInfo("b", "", "", "", "weekly"),
-             orch.DatasetInfo("c", "", "", "", "monthly")]
+    infos = [
+        orch.DatasetInfo("a", "", "", "snapshot", "monthly"),
+        orch.DatasetInfo("b", "", "", "", "weekly"),
+        orch.DatasetInfo("c", "", "", "", "monthly"),
+    ]
     assert orch.run_trigger_datasets(infos) == ["a", "c"]
     assert "mz_household" in orch.run_trigger_datasets(orch.read_datasets())
 
@@ -179,10 +184,16 @@ def test_describe_landing_takes_objects_and_dicts() -> None:
         rows_landed = 12
         cutoff_date = dt.date(2026, 10, 31)
 
-    assert orch.describe_landing(Result()) == {"file_name": "mz_member_20261031.csv", "status": "landed",
-                                               "rows_landed": 12, "cutoff_date": "2026-10-31"}
+    assert orch.describe_landing(Result()) == {
+        "file_name": "mz_member_20261031.csv",
+        "status": "landed",
+        "rows_landed": 12,
+        "cutoff_date": "2026-10-31",
+    }
     assert orch.describe_landing({"status": "rejected", "reason": "empty_file"}) == {
-        "status": "rejected", "reason": "empty_file"}
+        "status": "rejected",
+        "reason": "empty_file",
+    }
 
 
 def test_latest_run_date(tmp_path: Path) -> None:
@@ -217,7 +228,7 @@ def _run_trigger(trigger: orch.DeliveryTrigger, timeout: float) -> dict:
 def test_trigger_fires_when_the_file_arrives(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
     root.inbox.mkdir(parents=True)
-    moment = dt.datetime.now(dt.timezone.utc)
+    moment = dt.datetime.now(dt.UTC)
     trigger = orch.DeliveryTrigger(str(root.root), "wjw_death", "weekly", moment.isoformat(), 3600, 0.05)
     name = f"wjw_death_{(orch.china_time(moment).date() - dt.timedelta(days=1)):%Y%m%d}.csv"
 
@@ -238,7 +249,7 @@ def test_trigger_fires_when_the_file_arrives(tmp_path: Path) -> None:
 
 def test_trigger_reports_late_at_the_due_time(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
-    moment = dt.datetime.now(dt.timezone.utc)
+    moment = dt.datetime.now(dt.UTC)
     trigger = orch.DeliveryTrigger(str(root.root), "wjw_death", "weekly", moment.isoformat(), 0.5, 60.0)
     started = dt.datetime.now()
     payload = _run_trigger(trigger, timeout=10)
@@ -295,8 +306,11 @@ def test_describe_checks_lists_held_deliveries() -> None:
         failed_warning: int
         reasons: list
 
-    summary = types.SimpleNamespace(deliveries=[C(D("a", "a_1.csv", "s1"), True, 0, ["rows -40%"]),
-                                                C(D("b", "b_1.csv", "s2"), False, 2, [])], seconds=1.234, docs=None)
+    summary = types.SimpleNamespace(
+        deliveries=[C(D("a", "a_1.csv", "s1"), True, 0, ["rows -40%"]), C(D("b", "b_1.csv", "s2"), False, 2, [])],
+        seconds=1.234,
+        docs=None,
+    )
     described = orch.describe_checks(summary)
     assert described["deliveries"] == 2 and described["failed_warnings"] == 2 and described["seconds"] == 1.23
     assert described["held"] == [{"dataset": "a", "file_name": "a_1.csv", "sha256": "s1", "reasons": ["rows -40%"]}]
@@ -335,13 +349,18 @@ def test_run_row_records_the_failed_step(tmp_path: Path) -> None:
     results = {
         "land_pending": {"by_status": {"landed": 3, "rejected": 1}, "step_seconds": 1.5},
         "check": {"status": "checked", "held": [{"file_name": "a.csv"}], "step_seconds": 2.0},
-        "build": None, "publish": None, "export": None,  # build failed: nothing after it ran
+        "build": None,
+        "publish": None,
+        "export": None,  # build failed: nothing after it ran
     }
     outcome = orch.finish_run(run_id, "2026-10-31", results, root)
     assert outcome["status"] == "failed" and outcome["failed_step"] == "build"
     con = sqlite3.connect(root.ledger)
-    row = con.execute("SELECT status, failed_step, files_landed, deliveries_held, step_seconds, warnings_raised "
-                      "FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    row = con.execute(
+        "SELECT status, failed_step, files_landed, deliveries_held, step_seconds, warnings_raised "
+        "FROM runs WHERE run_id = ?",
+        (run_id,),
+    ).fetchone()
     con.close()
     assert row[:4] == ("failed", "build", 3, 1)
     assert json.loads(row[4]) == {"land_pending": 1.5, "check": 2.0} and row[5] is None
@@ -351,9 +370,13 @@ def test_run_row_of_a_good_run(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
     run_id = orch.start_run("2026-10-31", root)
     ok = {"step_seconds": 1.0}
-    results = {"land_pending": {**ok, "by_status": {}}, "check": {**ok, "held": []},
-               "build": {**ok, "warnings_raised": 7, "warnings_by_status": {"待核查": 5, "逾期": 1, "已核查": 1}},
-               "publish": ok, "export": {**ok, "county_workbooks": 4}}
+    results = {
+        "land_pending": {**ok, "by_status": {}},
+        "check": {**ok, "held": []},
+        "build": {**ok, "warnings_raised": 7, "warnings_by_status": {"待核查": 5, "逾期": 1, "已核查": 1}},
+        "publish": ok,
+        "export": {**ok, "county_workbooks": 4},
+    }
     assert orch.finish_run(run_id, "2026-10-31", results, root)["status"] == "succeeded"
     con = sqlite3.connect(root.ledger)
     row = con.execute("SELECT status, warnings_raised, warnings_open, workbooks FROM runs").fetchone()

@@ -23,8 +23,14 @@ from warehouse.build import dbt_environment
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "dbt_project"
 MARTS = PROJECT / "models" / "marts"
-LEDGER_TABLES = ("ledger_landings", "ledger_rejections", "ledger_checks", "ledger_holds", "ledger_runs",
-                 "ledger_exports")
+LEDGER_TABLES = (
+    "ledger_landings",
+    "ledger_rejections",
+    "ledger_checks",
+    "ledger_holds",
+    "ledger_runs",
+    "ledger_exports",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +41,20 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (tmp / "lake").mkdir()
     root = DataRoot(tmp)
     with dbt_environment(root):  # tmp as the data root: warehouse.duckdb and lake/ under it
-        result = dbtRunner().invoke([
-            "parse", "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--quiet",
-        ])
+        result = dbtRunner().invoke(
+            [
+                "parse",
+                "--project-dir",
+                str(PROJECT),
+                "--profiles-dir",
+                str(PROJECT),
+                "--target-path",
+                str(tmp / "target"),
+                "--log-path",
+                str(tmp / "logs"),
+                "--quiet",
+            ]
+        )
     assert result.success, f"dbt parse failed: {result.exception}"
     return json.loads((tmp / "target" / "manifest.json").read_text(encoding="utf-8"))
 
@@ -79,7 +95,7 @@ def sql_columns(sql: str) -> list[str]:
     sql = re.sub(r"\{#.*?#\}", "", sql, flags=re.S)
     start = sql.rfind("final as (")
     assert start >= 0, "no `final` CTE"
-    body = sql[start + len("final as ("):]
+    body = sql[start + len("final as (") :]
     depth, end = 1, None
     for i, ch in enumerate(body):
         depth += ch == "("
@@ -91,7 +107,7 @@ def sql_columns(sql: str) -> list[str]:
     # the select list: from the first `select` to the first `from` at depth 0
     match = re.match(r"\s*select\s+(distinct\s+)?", body, flags=re.I)
     assert match, "`final` does not start with select"
-    rest = body[match.end():]
+    rest = body[match.end() :]
     depth, cut = 0, len(rest)
     for m in re.finditer(r"[()\[\]{}]|\bfrom\b", rest, flags=re.I):
         token = m.group(0)
@@ -166,8 +182,11 @@ def test_ledger_source_documents_the_published_ledger(manifest: dict) -> None:
             problems.append(f"{name}.{column}: documented but not in the ledger DDL")
     assert not problems, "\n".join(problems)
     # documentation only: no model may read it (the ledger is SQLite, not in the warehouse)
-    users = [n["name"] for n in manifest["nodes"].values()
-             if any(s.startswith("source.safetynet.ledger.") for s in n.get("depends_on", {}).get("nodes", []))]
+    users = [
+        n["name"]
+        for n in manifest["nodes"].values()
+        if any(s.startswith("source.safetynet.ledger.") for s in n.get("depends_on", {}).get("nodes", []))
+    ]
     assert not users, f"models read the ledger source: {users}"
 
 

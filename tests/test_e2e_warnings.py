@@ -11,8 +11,8 @@ from test_build_support import session_dir, shared_root
 
 from ingestion.landing import land_inbox
 from ingestion.settings import DataRoot
+from synthetic import generate_province
 from warehouse.build import build, read_register
-from warehouse.generator import generate_province
 
 RUN = dt.date(2026, 10, 31)
 HOUSEHOLDS = 1000

@@ -17,14 +17,17 @@ import pytest
 from expectations.runner import check_pending, release
 from ingestion.landing import land_inbox
 from ingestion.settings import DataRoot
-from warehouse.generator import generate_province
+from synthetic import generate_province
 from warehouse.run import build_step
 
 RUN_DATE = dt.date(2026, 10, 31)
 WARNING_COLUMNS = ["rule_code", "sub_case", "level", "household_id", "person_key", "episode"]
 # the generator's problem → the check that must hold it
-HELD_BY = {"truncated": "row_count_vs_previous__critical", "amounts_x100": "median_shift__",
-           "duplicate_keys": "key_unique"}
+HELD_BY = {
+    "truncated": "row_count_vs_previous__critical",
+    "amounts_x100": "median_shift__",
+    "duplicate_keys": "key_unique",
+}
 
 
 @pytest.fixture(scope="module")

@@ -23,14 +23,49 @@ from ingestion.idcard import make_id
 from ingestion.landing import land_inbox
 from ingestion.settings import DataRoot
 
-HOUSEHOLD_HEADER = ["家庭编号", "行政区划代码", "城乡类别", "户主姓名", "户主身份证号", "救助类别", "保障状态",
-                    "认定日期", "家庭人口数", "家庭年收入", "月保障金额"]
+HOUSEHOLD_HEADER = [
+    "家庭编号",
+    "行政区划代码",
+    "城乡类别",
+    "户主姓名",
+    "户主身份证号",
+    "救助类别",
+    "保障状态",
+    "认定日期",
+    "家庭人口数",
+    "家庭年收入",
+    "月保障金额",
+]
 MEMBER_HEADER = ["家庭编号", "姓名", "身份证号", "与户主关系", "劳动能力", "健康状况"]
-SETTLEMENT_HEADER = ["结算编号", "身份证号", "姓名", "参保地", "就诊类别", "医疗机构名称", "结算日期", "医疗总费用",
-                     "统筹基金支付", "大病保险支付", "医疗救助支付", "个人负担", "结算类型", "原结算编号"]
+SETTLEMENT_HEADER = [
+    "结算编号",
+    "身份证号",
+    "姓名",
+    "参保地",
+    "就诊类别",
+    "医疗机构名称",
+    "结算日期",
+    "医疗总费用",
+    "统筹基金支付",
+    "大病保险支付",
+    "医疗救助支付",
+    "个人负担",
+    "结算类型",
+    "原结算编号",
+]
 PAYMENT_HEADER = ["发放流水号", "发放年月", "家庭编号", "领取人身份证号", "救助项目", "发放金额", "发放日期"]
-DISASTER_HEADER = ["救助记录编号", "灾害类型", "灾害发生日期", "户主姓名", "户主身份证号", "行政区划代码", "受灾人口数",
-                   "房屋受损情况", "直接经济损失", "已发放救助金额"]
+DISASTER_HEADER = [
+    "救助记录编号",
+    "灾害类型",
+    "灾害发生日期",
+    "户主姓名",
+    "户主身份证号",
+    "行政区划代码",
+    "受灾人口数",
+    "房屋受损情况",
+    "直接经济损失",
+    "已发放救助金额",
+]
 NAMES = ("张伟", "王芳", "李娜", "刘洋")
 
 # the planted bad deliveries and the check that must hold each
@@ -63,13 +98,30 @@ def write_csv(inbox: Path, name: str, header: list[str], rows: list[list[object]
 
 
 def households(n: int, month: int) -> list[list[object]]:
-    return [[f"H{h:05d}", "370102001001", "城市", NAMES[h % 4], head_id(h), "低保", "在保", "2020-03-01",
-             2, 12_000 + h + month, 500] for h in range(n)]
+    return [
+        [
+            f"H{h:05d}",
+            "370102001001",
+            "城市",
+            NAMES[h % 4],
+            head_id(h),
+            "低保",
+            "在保",
+            "2020-03-01",
+            2,
+            12_000 + h + month,
+            500,
+        ]
+        for h in range(n)
+    ]
 
 
 def members(household_numbers: range, prefix: str = "H") -> list[list[object]]:
-    return [[f"{prefix}{h:05d}", NAMES[(h + k) % 4], person_id(2 * h + k), "配偶" if k else "子女", "有劳动能力", "健康"]
-            for h in household_numbers for k in (0, 1)]
+    return [
+        [f"{prefix}{h:05d}", NAMES[(h + k) % 4], person_id(2 * h + k), "配偶" if k else "子女", "有劳动能力", "健康"]
+        for h in household_numbers
+        for k in (0, 1)
+    ]
 
 
 def settlements(month: dt.date, n: int, factor: int = 1, seed: int = 1) -> list[list[object]]:
@@ -79,25 +131,69 @@ def settlements(month: dt.date, n: int, factor: int = 1, seed: int = 1) -> list[
         self_paid = rng.randint(100, 3000) * factor
         fund = 2 * self_paid
         settled = month + dt.timedelta(days=i % 28)
-        rows.append([f"S{month:%Y%m}{i:05d}", person_id(i % 150), NAMES[i % 4], "370102", "普通门诊", "某医院",
-                     settled.isoformat(), fund + self_paid, fund, 0, 0, self_paid, "正常", ""])
+        rows.append(
+            [
+                f"S{month:%Y%m}{i:05d}",
+                person_id(i % 150),
+                NAMES[i % 4],
+                "370102",
+                "普通门诊",
+                "某医院",
+                settled.isoformat(),
+                fund + self_paid,
+                fund,
+                0,
+                0,
+                self_paid,
+                "正常",
+                "",
+            ]
+        )
     original = rows[0]
-    rows.append([f"S{month:%Y%m}R0001", original[1], original[2], "370102", "普通门诊", "", original[6],
-                 -original[7], -original[8], 0, 0, -original[11], "冲销", original[0]])  # one reversal
+    rows.append(
+        [
+            f"S{month:%Y%m}R0001",
+            original[1],
+            original[2],
+            "370102",
+            "普通门诊",
+            "",
+            original[6],
+            -original[7],
+            -original[8],
+            0,
+            0,
+            -original[11],
+            "冲销",
+            original[0],
+        ]
+    )  # one reversal
     return rows
 
 
 def payments(month: dt.date, n: int, duplicate: bool = False) -> list[list[object]]:
-    rows: list[list[object]] = [[f"P{month:%Y%m}{i:05d}", f"{month:%Y%m}", f"H{i:05d}", person_id(2 * i), "低保金",
-                                 600 + i % 7, (month + dt.timedelta(days=9)).isoformat()] for i in range(n)]
+    rows: list[list[object]] = [
+        [
+            f"P{month:%Y%m}{i:05d}",
+            f"{month:%Y%m}",
+            f"H{i:05d}",
+            person_id(2 * i),
+            "低保金",
+            600 + i % 7,
+            (month + dt.timedelta(days=9)).isoformat(),
+        ]
+        for i in range(n)
+    ]
     if duplicate:
         rows.append(list(rows[3]))
     return rows
 
 
 def disasters(n: int, huge_loss: bool) -> list[list[object]]:
-    rows: list[list[object]] = [[f"D{i:04d}", "洪涝", "2026-10-02", NAMES[i % 4], head_id(i), "370102001001", 3, "一般损坏",
-                                 5_000 + i, 0] for i in range(n)]
+    rows: list[list[object]] = [
+        [f"D{i:04d}", "洪涝", "2026-10-02", NAMES[i % 4], head_id(i), "370102001001", 3, "一般损坏", 5_000 + i, 0]
+        for i in range(n)
+    ]
     if huge_loss:
         rows[0][8] = 80_000_000  # implausible, but only a warning
     return rows
@@ -207,8 +303,11 @@ def test_results_are_stored_one_row_per_expectation(checked):
 def test_first_delivery_is_not_compared_with_a_previous_one(checked):
     root, _ = checked
     row = ledger_rows(
-        root, "SELECT c.* FROM checks c JOIN landings l USING (sha256) WHERE l.file_name = ? "
-              "AND c.expectation = 'row_count_vs_previous__critical'", "mz_household_20260731.csv")[0]
+        root,
+        "SELECT c.* FROM checks c JOIN landings l USING (sha256) WHERE l.file_name = ? "
+        "AND c.expectation = 'row_count_vs_previous__critical'",
+        "mz_household_20260731.csv",
+    )[0]
     assert row["success"] == 1 and "no previous good delivery" in row["observed"]
 
 
@@ -229,8 +328,12 @@ def test_a_later_delivery_is_compared_with_the_last_good_one(copy_of):
     assert [c.delivery.file_name for c in summary.deliveries] == ["mz_household_20261031_2.csv"]
     only = summary.deliveries[0]
     assert not only.held
-    row = ledger_rows(root, "SELECT observed FROM checks WHERE sha256 = ? AND expectation = ?",
-                      only.delivery.sha256, "row_count_vs_previous__critical")[0]
+    row = ledger_rows(
+        root,
+        "SELECT observed FROM checks WHERE sha256 = ? AND expectation = ?",
+        only.delivery.sha256,
+        "row_count_vs_previous__critical",
+    )[0]
     assert "mz_household_20260930.csv: 205 rows" in row["observed"]  # not the held _1
     frame = deliveries(root).filter(pl.col("dataset") == "mz_household", pl.col("in_use"))
     assert frame["file_name"].to_list()[-1] == "mz_household_20261031_2.csv"
@@ -251,7 +354,11 @@ def test_release_puts_a_held_delivery_back_in_use(copy_of):
     root = copy_of
     sha = release(root, "ybj_settlement_20261031.csv", by="王工", note="confirmed with 医保: amounts in 分")
     hold = ledger_rows(root, "SELECT * FROM holds WHERE sha256 = ?", sha)[0]
-    assert (hold["released"], hold["released_by"], hold["release_note"]) == (1, "王工", "confirmed with 医保: amounts in 分")
+    assert (hold["released"], hold["released_by"], hold["release_note"]) == (
+        1,
+        "王工",
+        "confirmed with 医保: amounts in 分",
+    )
     assert hold["released_at"]
     in_use = deliveries(root).filter(pl.col("sha256") == sha)["in_use"].to_list()
     assert in_use == [True]
@@ -301,8 +408,12 @@ def test_cli_check_prints_the_table_and_the_holds(copy_of, monkeypatch):
 
     monkeypatch.setattr(cli.console, "width", 200)  # the console was sized at import: tables at full width
     root = copy_of
-    write_csv(root.inbox, "wjw_death_20261031.csv", ["证明编号", "姓名", "身份证号", "死亡日期", "死亡原因"],
-              [[f"C{i}", NAMES[i % 4], person_id(i), "2026-10-01", ""] for i in range(5)])
+    write_csv(
+        root.inbox,
+        "wjw_death_20261031.csv",
+        ["证明编号", "姓名", "身份证号", "死亡日期", "死亡原因"],
+        [[f"C{i}", NAMES[i % 4], person_id(i), "2026-10-01", ""] for i in range(5)],
+    )
     land_inbox(root)
     result = CliRunner().invoke(app, ["check", "--data", str(root.root)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
@@ -310,8 +421,20 @@ def test_cli_check_prints_the_table_and_the_holds(copy_of, monkeypatch):
     assert "mz_household_20261031.csv" in result.output and "row_count_vs_previous__critical" in result.output
     assert "Calculating Metrics" not in result.output and "great_expectations" not in result.output
     released = CliRunner().invoke(
-        app, ["check", "--data", str(root.root), "--release", "mz_household_20261031.csv", "--by", "王工",
-              "--note", "roster really shrank"], env={"COLUMNS": "200"})
+        app,
+        [
+            "check",
+            "--data",
+            str(root.root),
+            "--release",
+            "mz_household_20261031.csv",
+            "--by",
+            "王工",
+            "--note",
+            "roster really shrank",
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert released.exit_code == 0, released.output
     assert "released" in released.output
     assert len(holds_in_force(root)) == len(EXPECTED_HOLDS) - 1

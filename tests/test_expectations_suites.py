@@ -76,8 +76,11 @@ def test_generic_checks_follow_the_contract():
 def test_volume_checks_by_kind_use_the_thresholds():
     household = by_name("mz_household")
     critical = household["row_count_vs_previous__critical"]
-    assert (critical.severity, critical.low, critical.high) == (CRITICAL, -T.snapshot_change_critical,
-                                                               T.snapshot_change_critical)
+    assert (critical.severity, critical.low, critical.high) == (
+        CRITICAL,
+        -T.snapshot_change_critical,
+        T.snapshot_change_critical,
+    )
     assert household["row_count_vs_previous__warning"].high == T.snapshot_change_warning
     deaths = by_name("wjw_death")
     assert deaths["row_count_not_empty"].severity == WARNING
@@ -110,9 +113,15 @@ def test_dates_that_may_be_in_the_future_are_not_bounded_by_the_cutoff():
 
 def members(rows: list[tuple[str, str, str]], born: dt.date = dt.date(1980, 5, 1)) -> pl.DataFrame:
     return pl.DataFrame(
-        {"household_id": [r[0] for r in rows], "person_key": [r[1] for r in rows], "relation": [r[2] for r in rows],
-         "labour_capacity": ["有劳动能力"] * len(rows), "health": [None] * len(rows),
-         "individual_cover": ["否"] * len(rows), "birth_date": [born] * len(rows)},
+        {
+            "household_id": [r[0] for r in rows],
+            "person_key": [r[1] for r in rows],
+            "relation": [r[2] for r in rows],
+            "labour_capacity": ["有劳动能力"] * len(rows),
+            "health": [None] * len(rows),
+            "individual_cover": ["否"] * len(rows),
+            "birth_date": [born] * len(rows),
+        },
     )
 
 
@@ -139,20 +148,33 @@ def test_orphans_are_a_share_and_not_compared_without_a_roster():
 def test_age_bounds_agree_with_completed_years():
     for cutoff in (dt.date(2026, 10, 31), dt.date(2028, 2, 29), dt.date(2027, 3, 1)):
         latest, earliest = mx.born_bounds(cutoff, 0, 110)
-        for born in (latest, latest + dt.timedelta(days=1), earliest, earliest - dt.timedelta(days=1),
-                     dt.date(cutoff.year - 111, 2, 28), dt.date(cutoff.year - 111, 3, 1)):
+        for born in (
+            latest,
+            latest + dt.timedelta(days=1),
+            earliest,
+            earliest - dt.timedelta(days=1),
+            dt.date(cutoff.year - 111, 2, 28),
+            dt.date(cutoff.year - 111, 3, 1),
+        ):
             inside = latest >= born >= earliest
             assert inside == (0 <= mx.age_on(born, cutoff) <= 110), (cutoff, born)
 
 
 def test_implausible_ages_and_dates_are_found():
     frame = members([("H1", "a", "配偶"), ("H2", "b", "配偶")]).with_columns(
-        birth_date=pl.Series([dt.date(1900, 1, 1), dt.date(1990, 1, 1)]))
+        birth_date=pl.Series([dt.date(1900, 1, 1), dt.date(1990, 1, 1)])
+    )
     got = measure(frame, "mz_member")["age_out_of_range_rows__birth_date"]
     assert got.value == 1 and "observed 36 … 126" in got.text
-    deaths = pl.DataFrame({"certificate_id": ["C1", "C2"], "person_key": ["a", "b"],
-                           "died_on": [dt.date(1900, 1, 1), dt.date(2026, 11, 3)], "cause": [None, None],
-                           "birth_date": [dt.date(1890, 1, 1), dt.date(1950, 1, 1)]})
+    deaths = pl.DataFrame(
+        {
+            "certificate_id": ["C1", "C2"],
+            "person_key": ["a", "b"],
+            "died_on": [dt.date(1900, 1, 1), dt.date(2026, 11, 3)],
+            "cause": [None, None],
+            "birth_date": [dt.date(1890, 1, 1), dt.date(1950, 1, 1)],
+        }
+    )
     measured = measure(deaths, "wjw_death")
     assert measured["days_after_cutoff__died_on"].value == 3
     assert measured["earliest_year__died_on"].value == 1900
@@ -161,17 +183,25 @@ def test_implausible_ages_and_dates_are_found():
 def settlements(self_paid: list[float], kinds: list[str], mismatch: list[bool]) -> pl.DataFrame:
     n = len(self_paid)
     money = pl.Decimal(14, 2)
-    return pl.DataFrame({
-        "settlement_id": [f"S{i}" for i in range(n)], "person_key": ["p"] * n, "insured_region": ["370102"] * n,
-        "visit_type": ["住院"] * n, "provider": [None] * n, "settled_on": [dt.date(2026, 10, 5)] * n,
-        "total_cost": pl.Series([Decimal(str(3 * v)) for v in self_paid], dtype=money),
-        "fund_paid": pl.Series([Decimal(str(2 * v)) for v in self_paid], dtype=money),
-        "critical_illness_paid": pl.Series([Decimal("0")] * n, dtype=money),
-        "medical_aid_paid": pl.Series([Decimal("0")] * n, dtype=money),
-        "self_paid": pl.Series([Decimal(str(v)) for v in self_paid], dtype=money),
-        "settlement_type": kinds, "original_settlement_id": [None] * n, "parts_mismatch": mismatch,
-        "birth_date": [dt.date(1960, 1, 1)] * n,
-    })
+    return pl.DataFrame(
+        {
+            "settlement_id": [f"S{i}" for i in range(n)],
+            "person_key": ["p"] * n,
+            "insured_region": ["370102"] * n,
+            "visit_type": ["住院"] * n,
+            "provider": [None] * n,
+            "settled_on": [dt.date(2026, 10, 5)] * n,
+            "total_cost": pl.Series([Decimal(str(3 * v)) for v in self_paid], dtype=money),
+            "fund_paid": pl.Series([Decimal(str(2 * v)) for v in self_paid], dtype=money),
+            "critical_illness_paid": pl.Series([Decimal("0")] * n, dtype=money),
+            "medical_aid_paid": pl.Series([Decimal("0")] * n, dtype=money),
+            "self_paid": pl.Series([Decimal(str(v)) for v in self_paid], dtype=money),
+            "settlement_type": kinds,
+            "original_settlement_id": [None] * n,
+            "parts_mismatch": mismatch,
+            "birth_date": [dt.date(1960, 1, 1)] * n,
+        }
+    )
 
 
 def test_cost_parts_share_and_ranges():
@@ -193,27 +223,42 @@ def test_median_basis_leaves_out_reversals_and_non_positive_amounts():
 def test_small_deliveries_are_not_compared_on_shares_and_sizes():
     metrics = metrics_of(suite_checks("wjw_death"))
     few = T.compare_min_rows - 1
-    got = mx.compare(metrics, mx.Profile(rows=few * 13, fill={"cause": 0.0}),
-                     mx.Previous("wjw_death_20261024.csv", mx.Profile(rows=few, fill={"cause": 1.0})))
+    got = mx.compare(
+        metrics,
+        mx.Profile(rows=few * 13, fill={"cause": 0.0}),
+        mx.Previous("wjw_death_20261024.csv", mx.Profile(rows=few, fill={"cause": 1.0})),
+    )
     assert got["rows_ratio"].value is None and got["fill_drop__cause"].value is None
     assert "not compared" in got["fill_drop__cause"].text
 
 
 def test_employee_wage_bases_only_make_the_median():
     view, rules = contract_view("rsj_contribution"), RULES["rsj_contribution"]
-    frame = pl.DataFrame({"scheme": ["企业职工基本养老保险", "机关事业单位养老保险", "城乡居民基本养老保险",
-                                     "城乡居民基本养老保险", "城乡居民基本养老保险"],
-                          "wage_base": pl.Series([Decimal("6000"), Decimal("5000"), Decimal("200"), Decimal("200"),
-                                                  Decimal("200")], dtype=pl.Decimal(14, 2)),
-                          "employer": [None] * 5})
+    frame = pl.DataFrame(
+        {
+            "scheme": [
+                "企业职工基本养老保险",
+                "机关事业单位养老保险",
+                "城乡居民基本养老保险",
+                "城乡居民基本养老保险",
+                "城乡居民基本养老保险",
+            ],
+            "wage_base": pl.Series(
+                [Decimal("6000"), Decimal("5000"), Decimal("200"), Decimal("200"), Decimal("200")],
+                dtype=pl.Decimal(14, 2),
+            ),
+            "employer": [None] * 5,
+        }
+    )
     assert mx.profile(frame, view, rules).medians["wage_base"] == pytest.approx(5500)
 
 
 def test_comparisons_with_the_previous_delivery():
     metrics = metrics_of(suite_checks("ybj_settlement"))
     now = mx.Profile(rows=600, fill={"provider": 0.5}, medians={"self_paid": 30_000.0})
-    before = mx.Previous("ybj_settlement_20260930.csv", mx.Profile(rows=1_000, fill={"provider": 0.9},
-                                                                   medians={"self_paid": 300.0}))
+    before = mx.Previous(
+        "ybj_settlement_20260930.csv", mx.Profile(rows=1_000, fill={"provider": 0.9}, medians={"self_paid": 300.0})
+    )
     got = mx.compare(metrics, now, before)
     assert got["rows_ratio"].value == pytest.approx(0.6)
     assert got["median_ratio__self_paid"].value == pytest.approx(100)
@@ -221,12 +266,18 @@ def test_comparisons_with_the_previous_delivery():
     assert got["fill_drop__provider"].value == pytest.approx(0.4)
     alone = mx.compare(metrics, now, None)
     assert all(m.value is None and m.text == mx.NO_PREVIOUS for m in alone.values())
-    snapshot = mx.compare(metrics_of(suite_checks("mz_household")), mx.Profile(rows=60),
-                          mx.Previous("mz_household_20260930.csv", mx.Profile(rows=100)))
+    snapshot = mx.compare(
+        metrics_of(suite_checks("mz_household")),
+        mx.Profile(rows=60),
+        mx.Previous("mz_household_20260930.csv", mx.Profile(rows=100)),
+    )
     assert snapshot["rows_change"].value == pytest.approx(-0.4)
     small = T.snapshot_change_min_rows * 2
-    churn = mx.compare(metrics_of(suite_checks("nync_monitored")), mx.Profile(rows=small - (small // 2 - 1)),
-                       mx.Previous("nync_monitored_20260930.csv", mx.Profile(rows=small)))
+    churn = mx.compare(
+        metrics_of(suite_checks("nync_monitored")),
+        mx.Profile(rows=small - (small // 2 - 1)),
+        mx.Previous("nync_monitored_20260930.csv", mx.Profile(rows=small)),
+    )
     assert churn["rows_change"].value == 0.0 and "not counted" in churn["rows_change"].text
 
 
@@ -234,8 +285,19 @@ def test_comparisons_with_the_previous_delivery():
 
 
 def land(conn, file_name: str, cutoff: str, seq: int, sha: str, status: str = "landed") -> None:
-    ledger.insert_landing(conn, {"file_name": file_name, "dataset": "mz_household", "cutoff_date": cutoff,
-                                 "seq": seq, "sha256": sha, "status": status, "rows_in": 10, "rows_landed": 10})
+    ledger.insert_landing(
+        conn,
+        {
+            "file_name": file_name,
+            "dataset": "mz_household",
+            "cutoff_date": cutoff,
+            "seq": seq,
+            "sha256": sha,
+            "status": status,
+            "rows_in": 10,
+            "rows_landed": 10,
+        },
+    )
 
 
 @pytest.fixture()

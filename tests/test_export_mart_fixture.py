@@ -70,7 +70,7 @@ def people() -> dict[str, Person]:
 
 
 def _warning(**values: object) -> dict[str, object]:
-    row: dict[str, object] = {column: None for column in WARNING_COLUMNS}
+    row: dict[str, object] = dict.fromkeys(WARNING_COLUMNS)
     row.update(values)
     rule = str(row["rule_code"])
     row["family"] = row["family"] or _FAMILY.get(rule, "进入")
@@ -377,8 +377,8 @@ def _rejections() -> pl.DataFrame:
 def build(root: DataRoot, with_ledger_runs: bool = True) -> dict[str, Person]:
     """Write `published/monitoring.duckdb` and `vault/persons.parquet` under `root`; return the people."""
     p = people()
-    register = pl.DataFrame(warnings(p), schema_overrides={c: pl.Date for c in (
-        "raised_on", "deadline", "checked_on", "first_run_date", "last_run_date")}).select(WARNING_COLUMNS)  # fmt: skip
+    dates = ("raised_on", "deadline", "checked_on", "first_run_date", "last_run_date")
+    register = pl.DataFrame(warnings(p), schema_overrides=dict.fromkeys(dates, pl.Date)).select(WARNING_COLUMNS)
     dim = pl.DataFrame(households(p))
     monitoring = dim.select("household_id", "county_code", "category").with_columns(pl.lit(2).alias("member_count"))
     runs = pl.DataFrame({"run_date": [d.isoformat() for d in (*EARLIER_RUNS, RUN_DATE)], "status": ["succeeded"] * 3})

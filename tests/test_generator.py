@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from generator_support import read_delivery, styles, truth_rows
 
 from ingestion import idcard
 from ingestion.settings import DataRoot
-from generator_support import read_delivery, styles, truth_rows
-from warehouse.generator import GenerationError, generate_province
-from warehouse.generator.contracts import load_specs
+from synthetic import GenerationError, generate_province
+from synthetic.contracts import load_specs
 
 RUN = dt.date(2026, 10, 31)
 ARGS = {"households": 300, "months": 12, "seed": 11, "run_date": RUN}
@@ -148,7 +149,8 @@ def test_rejections_name_the_header_as_written_and_cover_the_reasons(province: P
     rows = truth_rows(province, "expected_rejections.csv")
     reasons = {r["reason"] for r in rows}
     assert {"bad_date", "unknown_enum", "missing_required", "negative_amount", "member_count_below_1",
-            "death_after_cutoff", "id_certificate_mismatch", "id_spreadsheet_mangled", "bad_check_digit"} <= reasons  # fmt: skip
+            "death_after_cutoff", "id_certificate_mismatch", "id_spreadsheet_mangled",
+            "bad_check_digit"} <= reasons  # fmt: skip
     for r in rows:
         table = read_delivery(province, r["file_name"], style[r["file_name"]])
         assert r["column"] in table.headers
@@ -180,8 +182,18 @@ def test_encodings_and_formats(province: Path) -> None:
     for name in xlsx:
         table = read_delivery(province, name, style[name])
         assert table.rows and style[name]["title_rows"][0] == "title"
-    assert {s["date_style"] for s in style.values()} >= {"%Y-%m-%d", "%Y/%-m/%-d", "%Y/%m/%d", "%Y%m%d", "%Y年%-m月%-d日", "%Y.%m.%d", "excel"}
-    assert any(s["unit_suffix"] == "（元）" for s in style.values()) and any(s["unit_suffix"] == "(元)" for s in style.values())
+    assert {s["date_style"] for s in style.values()} >= {
+        "%Y-%m-%d",
+        "%Y/%-m/%-d",
+        "%Y/%m/%d",
+        "%Y%m%d",
+        "%Y年%-m月%-d日",
+        "%Y.%m.%d",
+        "excel",
+    }
+    assert any(s["unit_suffix"] == "（元）" for s in style.values()) and any(
+        s["unit_suffix"] == "(元)" for s in style.values()
+    )
 
 
 def test_messy_cells_within_the_spec(province: Path) -> None:
@@ -222,10 +234,8 @@ def test_no_rejected_row_belongs_to_a_planted_scenario(province: Path) -> None:
         row = table.rows[int(r["data_row"]) - 1]
         for field, cell in zip(table.fields, row):
             if field in ("id_number", "head_id", "applicant_id") and isinstance(cell, str):
-                try:
+                with contextlib.suppress(idcard.IdError):
                     assert person_key(idcard.normalise_id(cell), key) not in planted
-                except idcard.IdError:
-                    pass
 
 
 # --- behaviour -------------------------------------------------------------------------------------------------------
@@ -254,7 +264,7 @@ def test_refuses_a_non_empty_inbox_unless_overwrite(tmp_path: Path, monkeypatch:
 
 def test_the_checker_rejects_a_truth_that_does_not_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Plant an expectation the data cannot produce: the independent check must stop the generation."""
-    import warehouse.generator.generate as generate
+    import synthetic.generate as generate
 
     real = generate.plant_all
 
@@ -269,7 +279,9 @@ def test_the_checker_rejects_a_truth_that_does_not_hold(tmp_path: Path, monkeypa
         generate_province(DataRoot.from_env(tmp_path), check_truth=True, **ARGS)
 
 
-def test_bad_deliveries_are_held_and_do_not_change_the_warnings(province: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_deliveries_are_held_and_do_not_change_the_warnings(
+    province: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SAFETYNET_PSEUDONYM_KEY", KEY)
     generate_province(DataRoot.from_env(tmp_path), check_truth=True, bad_deliveries=True, **ARGS)
     holds = truth_rows(tmp_path, "expected_holds.csv")

@@ -21,14 +21,14 @@ import duckdb
 import polars as pl
 import pytest
 import yaml
+from test_build_scenario import COUNTY, REGION, RUN, born, household, member, write_province
+from test_build_support import deliver, feedback_row, shared_root
 from typer.testing import CliRunner
 
 from ingestion.lake import write_atomic
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
 from ingestion.workdays import calendar_frame, nth_working_day_after
-from test_build_scenario import COUNTY, REGION, RUN, born, household, member, write_province
-from test_build_support import deliver, feedback_row, shared_root
 from warehouse.build import PROJECT_DIR, BuildError, prepare_inputs, run_dbt
 
 EARLY = dt.date(2026, 8, 31)
@@ -96,7 +96,8 @@ def write_applications(root: DataRoot) -> None:
         applicant("A02", "A02-p1"), applicant("A02", "pG1", relation="配偶"), applicant("A02", "A02-p3", 10, "子女"),
         applicant("A03", "A03-p1", disability_type="听力", disability_grade="二级"),
         applicant("A03", "A03-p2", relation="配偶", health="重病"),
-        applicant("A04", "A04-p1"), applicant("A04", "A04-p2", relation="配偶", disability_type="肢体", disability_grade="三级"),
+        applicant("A04", "A04-p1"),
+        applicant("A04", "A04-p2", relation="配偶", disability_type="肢体", disability_grade="三级"),
         applicant("A05", "A05-p1"), applicant("A06", "A06-p1", health="重病"),
         applicant("A07", "A07-p1"), applicant("A07", "A07-p2", relation="配偶"),
         applicant("A08", "pD2"), applicant("A08", "A08-p2", relation="配偶"),
@@ -304,7 +305,7 @@ def test_review_deadlines(identification_root: DataRoot, decisions) -> None:
     for case in ("A01", "A07"):
         row = decisions[case]
         assert row["deadline"] == nth_working_day_after(row["applied_on"], days)
-        assert row["overdue"] is (RUN > row["deadline"])
+        assert row["overdue"] is (row["deadline"] < RUN)
         assert row["days_elapsed"] == (RUN - row["applied_on"]).days
     assert decisions["A07"]["overdue"] is True and decisions["A01"]["overdue"] is False
     summary = query(identification_root, "select * from main.fct_identification_review_deadlines").to_dicts()
@@ -329,8 +330,17 @@ def test_trace_of_a_boundary_case_shows_its_figures(identification_root: DataRoo
     s = figures(identification_root)["S"]
     line = f"¥{s * 24:,.2f}"
     assert dibao_income["检验"] == "收入" and dibao_income["结果"] == "不符合"
-    assert dibao_income["依据"] == f"家庭年收入 {line} = 低保标准 ¥{s:,.2f} × 12 × 2 人 = {line}（人均月收入须低于低保标准）"
-    assert entries[0] == {"序号": 1, "类别": "特困人员", "检验": "家庭人口数", "依据": "家庭人口数 2 人（须为 1 人）", "结果": "不符合"}
+    assert (
+        dibao_income["依据"]
+        == f"家庭年收入 {line} = 低保标准 ¥{s:,.2f} × 12 × 2 人 = {line}（人均月收入须低于低保标准）"
+    )
+    assert entries[0] == {
+        "序号": 1,
+        "类别": "特困人员",
+        "检验": "家庭人口数",
+        "依据": "家庭人口数 2 人（须为 1 人）",
+        "结果": "不符合",
+    }
     assert "2 名成员单独纳入最低生活保障：户主（听力残疾二级）、配偶（重病）" in entries[-1]["依据"]
 
 

@@ -9,13 +9,13 @@ import datetime as dt
 import duckdb
 import polars as pl
 import pytest
+from test_build_support import shared_root
+from test_identification_build import session_base
 
 from ingestion.landing import land_inbox
 from ingestion.settings import DataRoot
-from test_build_support import shared_root
-from test_identification_build import session_base
+from synthetic import generate_province
 from warehouse.build import prepare_inputs, run_dbt
-from warehouse.generator import generate_province
 
 RUN = dt.date(2026, 10, 31)
 HOUSEHOLDS = 100  # the generator's minimum: the planted scenarios are what this test is about

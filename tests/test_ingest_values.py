@@ -20,8 +20,9 @@ FULL = {str(d): chr(0xFF10 + d) for d in range(10)}
 
 
 def _vector(values: list[str], numbers: list[bool] | None = None) -> list[tuple[str | None, str | None]]:
-    frame = normalise_ids(pl.Series(values, dtype=pl.String),
-                          pl.Series(numbers or [False] * len(values), dtype=pl.Boolean), TODAY)
+    frame = normalise_ids(
+        pl.Series(values, dtype=pl.String), pl.Series(numbers or [False] * len(values), dtype=pl.Boolean), TODAY
+    )
     return list(zip(frame.get_column("id18").to_list(), frame.get_column("reason").to_list()))
 
 
@@ -41,8 +42,23 @@ def messy_ids(draw: st.DrawFn) -> str:
     region = draw(st.sampled_from(["370102", "110101", "990101", "370000", "000000", "820000"]))
     first17 = f"{region}{born:%Y%m%d}{draw(st.integers(0, 999)):03d}"
     id18 = first17 + idcard.check_digit(first17)
-    form = draw(st.sampled_from(["plain", "legacy", "lower", "spaces", "fullwidth", "wrong_check", "bad_date",
-                                 "short", "letters", "scientific", "random"]))
+    form = draw(
+        st.sampled_from(
+            [
+                "plain",
+                "legacy",
+                "lower",
+                "spaces",
+                "fullwidth",
+                "wrong_check",
+                "bad_date",
+                "short",
+                "letters",
+                "scientific",
+                "random",
+            ]
+        )
+    )
     if form == "legacy":
         return idcard.to_legacy(id18)
     if form == "lower":
@@ -59,7 +75,7 @@ def messy_ids(draw: st.DrawFn) -> str:
         return id18[: draw(st.integers(0, 17))]
     if form == "letters":
         i = draw(st.integers(0, 17))
-        return id18[:i] + draw(st.sampled_from("ABxy-. ")) + id18[i + 1:]
+        return id18[:i] + draw(st.sampled_from("ABxy-. ")) + id18[i + 1 :]
     if form == "scientific":
         return f"{int(id18[:17]) / 1e17:.5f}E+17"
     return draw(st.text(alphabet="0123456789Xx \u3000０１２３ＸａE.+-", max_size=20))
@@ -103,10 +119,21 @@ def _full(text: str) -> str:
 @st.composite
 def date_forms(draw: st.DrawFn) -> tuple[str, dt.date]:
     day = draw(st.dates(dt.date(1900, 1, 1), dt.date(2099, 12, 31)))
-    form = draw(st.sampled_from([
-        "{y}-{m:02d}-{d:02d}", "{y}/{m}/{d}", "{y}/{m:02d}/{d:02d}", "{y}{m:02d}{d:02d}", "{y}年{m}月{d}日",
-        "{y}.{m:02d}.{d:02d}", "{y}-{m:02d}-{d:02d} 13:45:00", "{y}/{m}/{d} 8:05", "{y}-{m:02d}-{d:02d}T00:00:00",
-    ]))
+    form = draw(
+        st.sampled_from(
+            [
+                "{y}-{m:02d}-{d:02d}",
+                "{y}/{m}/{d}",
+                "{y}/{m:02d}/{d:02d}",
+                "{y}{m:02d}{d:02d}",
+                "{y}年{m}月{d}日",
+                "{y}.{m:02d}.{d:02d}",
+                "{y}-{m:02d}-{d:02d} 13:45:00",
+                "{y}/{m}/{d} 8:05",
+                "{y}-{m:02d}-{d:02d}T00:00:00",
+            ]
+        )
+    )
     text = form.format(y=day.year, m=day.month, d=day.day)
     if draw(st.booleans()):
         text = _full(text)
@@ -138,10 +165,18 @@ def test_not_dates(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "month"),
-    [("202603", dt.date(2026, 3, 1)), ("2026-03", dt.date(2026, 3, 1)), ("2026/3", dt.date(2026, 3, 1)),
-     ("2026年3月", dt.date(2026, 3, 1)), (_full("202611"), dt.date(2026, 11, 1)),
-     ("2026-03-01 00:00:00", dt.date(2026, 3, 1)), ("202613", None), ("2026-00", None), ("2026-03-05", None),
-     ("march", None)],
+    [
+        ("202603", dt.date(2026, 3, 1)),
+        ("2026-03", dt.date(2026, 3, 1)),
+        ("2026/3", dt.date(2026, 3, 1)),
+        ("2026年3月", dt.date(2026, 3, 1)),
+        (_full("202611"), dt.date(2026, 11, 1)),
+        ("2026-03-01 00:00:00", dt.date(2026, 3, 1)),
+        ("202613", None),
+        ("2026-00", None),
+        ("2026-03-05", None),
+        ("march", None),
+    ],
 )
 def test_months(text: str, month: dt.date | None) -> None:
     assert _parse(kinds.parse_month, [text]) == [month]
@@ -149,25 +184,43 @@ def test_months(text: str, month: dt.date | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [("1234.5", "1234.50"), ("1,234.50", "1234.50"), ("1234.50元", "1234.50"), ("￥1234.5", "1234.50"),
-     ("¥1,234", "1234.00"), (_full("1234") + "．５", "1234.50"), ("-88.1", "-88.10"), ("-￥5", "-5.00"),
-     ("0.30000000000000004", "0.30"), (".5", "0.50"), ("12,34", None), ("1e3", None), ("abc", None),
-     ("1234567890123", None), ("1.2.3", None)],
+    [
+        ("1234.5", "1234.50"),
+        ("1,234.50", "1234.50"),
+        ("1234.50元", "1234.50"),
+        ("￥1234.5", "1234.50"),
+        ("¥1,234", "1234.00"),
+        (_full("1234") + "．５", "1234.50"),
+        ("-88.1", "-88.10"),
+        ("-￥5", "-5.00"),
+        ("0.30000000000000004", "0.30"),
+        (".5", "0.50"),
+        ("12,34", None),
+        ("1e3", None),
+        ("abc", None),
+        ("1234567890123", None),
+        ("1.2.3", None),
+    ],
 )
 def test_amounts(text: str, amount: str | None) -> None:
     got = _parse(kinds.parse_amount, [text])[0]
     assert got == (Decimal(amount) if amount else None)
 
 
-@pytest.mark.parametrize(("text", "value"), [("3", 3), (_full("12"), 12), ("007", 7), ("-1", None), ("3.5", None),
-                                             ("三", None)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("3", 3), (_full("12"), 12), ("007", 7), ("-1", None), ("3.5", None), ("三", None)]
+)
 def test_ints(text: str, value: int | None) -> None:
     assert _parse(kinds.parse_int, [text]) == [value]
 
 
 def test_regions() -> None:
-    assert _parse(lambda s: kinds.parse_region(s, 12), ["370102001001", _full("370102001001"), "3701020010",
-                                                         "37010200100A"]) == ["370102001001"] * 2 + [None] * 2
+    assert (
+        _parse(
+            lambda s: kinds.parse_region(s, 12), ["370102001001", _full("370102001001"), "3701020010", "37010200100A"]
+        )
+        == ["370102001001"] * 2 + [None] * 2
+    )
     assert _parse(lambda s: kinds.parse_region(s, 6), ["370102", "3701021"]) == ["370102", None]
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from bad_inputs.cases import CASES, Case, expected_total
 from bad_inputs.factory import make_root
+
 from ingestion.landing import land_inbox
 from ingestion.rawstore import hash_file
 
@@ -24,8 +24,10 @@ def _ledger(root) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
     conn = sqlite3.connect(root.ledger)
     conn.row_factory = sqlite3.Row
     try:
-        return (conn.execute("SELECT * FROM landings ORDER BY id").fetchall(),
-                conn.execute("SELECT * FROM rejections ORDER BY id").fetchall())
+        return (
+            conn.execute("SELECT * FROM landings ORDER BY id").fetchall(),
+            conn.execute("SELECT * FROM rejections ORDER BY id").fetchall(),
+        )
     finally:
         conn.close()
 
@@ -53,8 +55,10 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
             assert text in messages
         mine = [r for r in rejections if r["file_name"] == expect.file_name]
         if expect.rejections is not None:
-            got = sorted(((r["data_row"], r["source_line"], r["column"], r["reason"]) for r in mine),
-                         key=lambda x: (x[0] or 0, x[2]))
+            got = sorted(
+                ((r["data_row"], r["source_line"], r["column"], r["reason"]) for r in mine),
+                key=lambda x: (x[0] or 0, x[2]),
+            )
             assert got == sorted(expect.rejections, key=lambda x: (x[0] or 0, x[2]))
         for r in mine:  # every rejection names the file and, for a row, its row and line
             assert expect.file_name in r["message"] or r["data_row"] is not None
@@ -68,8 +72,11 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
     # one ledger row per file, counts as returned
     assert len(landings) == len(results)
     for row, result in zip(landings, results):
-        assert (row["status"], row["rows_in"], row["rows_rejected"]) == (result.status, result.rows_in,
-                                                                          result.rows_rejected)
+        assert (row["status"], row["rows_in"], row["rows_rejected"]) == (
+            result.status,
+            result.rows_in,
+            result.rows_rejected,
+        )
     _every_parquet_readable(root.root)
 
 

@@ -13,18 +13,28 @@ from ingestion import ledger
 from ingestion.landing import land_inbox
 from ingestion.settings import DataRoot
 
-generator = pytest.importorskip("warehouse.generator", reason="the synthetic generator is not in this checkout")
+generator = pytest.importorskip("synthetic", reason="the synthetic generator is not in this checkout")
 
-LANDING_COLUMNS = ["file_name", "dataset", "cutoff_date", "seq", "status", "rows_in", "rows_landed", "rows_rejected",
-                   "rows_skipped"]
+LANDING_COLUMNS = [
+    "file_name",
+    "dataset",
+    "cutoff_date",
+    "seq",
+    "status",
+    "rows_in",
+    "rows_landed",
+    "rows_rejected",
+    "rows_skipped",
+]
 REJECTION_COLUMNS = ["file_name", "data_row", "column", "reason"]
 
 
 @pytest.fixture(scope="module")
 def landed_demo(tmp_path_factory: pytest.TempPathFactory):
     root = DataRoot(tmp_path_factory.mktemp("demo") / "data")
-    generator.generate_province(root, households=300, run_date=dt.date(2026, 10, 31), check_truth=False,
-                                bad_deliveries=True)
+    generator.generate_province(
+        root, households=300, run_date=dt.date(2026, 10, 31), check_truth=False, bad_deliveries=True
+    )
     results = land_inbox(root)
     return root, results
 

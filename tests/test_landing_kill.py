@@ -16,15 +16,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from bad_inputs.factory import headers, valid_rows, write_csv
+
 from ingestion.contracts import load_contract
 from ingestion.settings import DataRoot
 
 KEY = "ab" * 32
 KILLS = 5
-SCRIPT = "import sys; from ingestion.landing import land_inbox; from ingestion.settings import DataRoot; " \
-         "land_inbox(DataRoot.from_env(sys.argv[1]))"
+SCRIPT = (
+    "import sys; from ingestion.landing import land_inbox; from ingestion.settings import DataRoot; "
+    "land_inbox(DataRoot.from_env(sys.argv[1]))"
+)
 
 
 def _inbox(base: Path) -> Path:
@@ -44,30 +46,41 @@ def _inbox(base: Path) -> Path:
 
 
 def _run(root: Path, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(root)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(root)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def _state(root: Path) -> dict:
     conn = sqlite3.connect(root / "ledger.sqlite")
     landings = conn.execute(
         "SELECT file_name, dataset, cutoff_date, seq, sha256, status, reason, rows_in, rows_landed, rows_rejected, "
-        "rows_skipped, extra_columns FROM landings ORDER BY file_name").fetchall()
+        "rows_skipped, extra_columns FROM landings ORDER BY file_name"
+    ).fetchall()
     rejections = conn.execute(
         'SELECT file_name, data_row, source_line, "column", field, reason, raw_value, message FROM rejections '
-        "ORDER BY file_name, data_row, field").fetchall()
+        "ORDER BY file_name, data_row, field"
+    ).fetchall()
     conn.close()
     lake = {}
     for path in sorted((root / "lake").rglob("*.parquet")):
         frame = pl.read_parquet(path)  # every Parquet file is readable
         if not path.name.startswith("_"):
             lake[path.relative_to(root).as_posix()] = frame.sort("_data_row")
-    quarantine = {p.relative_to(root).as_posix(): pl.read_parquet(p).sort("data_row", "field")
-                  for p in sorted((root / "quarantine").rglob("*.parquet"))}
+    quarantine = {
+        p.relative_to(root).as_posix(): pl.read_parquet(p).sort("data_row", "field")
+        for p in sorted((root / "quarantine").rglob("*.parquet"))
+    }
     persons = pl.read_parquet(root / "vault" / "persons.parquet").sort("person_key")
     deliveries = pl.read_parquet(root / "lake" / "_deliveries.parquet").sort("dataset", "cutoff_date", "seq")
-    return {"landings": landings, "rejections": rejections, "lake": lake, "quarantine": quarantine,
-            "persons": persons, "deliveries": deliveries}
+    return {
+        "landings": landings,
+        "rejections": rejections,
+        "lake": lake,
+        "quarantine": quarantine,
+        "persons": persons,
+        "deliveries": deliveries,
+    }
 
 
 def _assert_same(got: dict, want: dict) -> None:
@@ -103,8 +116,9 @@ def _wait_for_progress(root: Path, process: subprocess.Popen, before: int, limit
 
 def _no_ledger_entry_without_data(root: Path) -> None:
     conn = sqlite3.connect(root / "ledger.sqlite")
-    rows = conn.execute("SELECT dataset, cutoff_date, seq, sha256 FROM landings "
-                        "WHERE status IN ('landed', 'superseded')").fetchall()
+    rows = conn.execute(
+        "SELECT dataset, cutoff_date, seq, sha256 FROM landings WHERE status IN ('landed', 'superseded')"
+    ).fetchall()
     conn.close()
     for dataset, cutoff, seq, sha in rows:
         assert (root / "lake" / dataset / f"cutoff={cutoff}" / f"seq={seq}" / f"{sha}.parquet").exists()
@@ -143,13 +157,16 @@ def test_killed_landing_reruns_to_the_same_result(tmp_path: Path, workers: int) 
     _no_ledger_entry_without_data(killed)
     _assert_same(_state(killed), _state(reference))
     assert not list((killed / "inbox").rglob("*.csv"))
-    assert sorted(p.name for p in (killed / "archive").rglob("*.csv")) == \
-        sorted(p.name for p in (reference / "archive").rglob("*.csv"))
+    assert sorted(p.name for p in (killed / "archive").rglob("*.csv")) == sorted(
+        p.name for p in (reference / "archive").rglob("*.csv")
+    )
     DataRoot(killed)  # the data root stays usable
 
 
-PARALLEL = "import sys; from ingestion.landing import land_inbox; from ingestion.settings import DataRoot; " \
-           "land_inbox(DataRoot.from_env(sys.argv[1]), dataset=sys.argv[2])"
+PARALLEL = (
+    "import sys; from ingestion.landing import land_inbox; from ingestion.settings import DataRoot; "
+    "land_inbox(DataRoot.from_env(sys.argv[1]), dataset=sys.argv[2])"
+)
 
 
 def test_parallel_landing_processes_wait_for_each_other(tmp_path: Path) -> None:
@@ -160,10 +177,17 @@ def test_parallel_landing_processes_wait_for_each_other(tmp_path: Path) -> None:
     for dataset in datasets:
         contract = load_contract(dataset)
         for k, month in enumerate(("20260831", "20260930", "20261031")):
-            write_csv(root / "inbox" / dataset / f"{dataset}_{month}.csv", headers(contract),
-                      valid_rows(contract, 800, start=1000 * k))
-    processes = [subprocess.Popen([sys.executable, "-c", PARALLEL, str(root), d], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for d in datasets]
+            write_csv(
+                root / "inbox" / dataset / f"{dataset}_{month}.csv",
+                headers(contract),
+                valid_rows(contract, 800, start=1000 * k),
+            )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", PARALLEL, str(root), d], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        for d in datasets
+    ]
     for process in processes:
         _, err = process.communicate(timeout=300)
         assert process.returncode == 0, err.decode()[-2000:]

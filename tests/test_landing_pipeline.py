@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from bad_inputs.factory import headers, make_root, valid_rows, write_csv, write_xlsx
 from typer.testing import CliRunner
 
-from bad_inputs.factory import headers, make_root, valid_rows, write_csv, write_xlsx
 from ingestion import ledger
 from ingestion.contracts import all_contracts, load_contract
 from ingestion.lake import ensure_schema_files, lake_schema
@@ -42,8 +42,9 @@ def test_every_contract_lands_valid_rows(all_landed) -> None:
     root, delivered, results = all_landed
     assert {r.dataset for r in results} == set(all_contracts())
     for result in results:
-        assert (result.status, result.rows_in, result.rows_landed, result.rows_rejected) == ("landed", 6, 6, 0), \
+        assert (result.status, result.rows_in, result.rows_landed, result.rows_rejected) == ("landed", 6, 6, 0), (
             result.reason
+        )
         files = list((root.lake / result.dataset).glob("cutoff=2026-10-31/seq=1/*.parquet"))
         assert [f.stem for f in files] == [result.sha256]
         table = pq.read_table(files[0])
@@ -99,9 +100,14 @@ def test_defaults_flags_and_keys(tmp_path: Path) -> None:
     head = headers(contract)
     rows = valid_rows(contract, 3)
     amounts = ["医疗总费用", "统筹基金支付", "大病保险支付", "医疗救助支付", "个人负担", "结算类型"]
-    for row, values in zip(rows, [["1000", "100", "0", "0", "100", "正常"],
-                                  ["400", "200", "", "100", "100", ""],
-                                  ["10", "5", "2", "1", "2.01", "正常"]]):
+    for row, values in zip(
+        rows,
+        [
+            ["1000", "100", "0", "0", "100", "正常"],
+            ["400", "200", "", "100", "100", ""],
+            ["10", "5", "2", "1", "2.01", "正常"],
+        ],
+    ):
         for header, value in zip(amounts, values):
             row[head.index(header)] = value
     write_csv(root.inbox / "ybj_settlement_20261031.csv", head, rows)
@@ -126,8 +132,10 @@ def test_higher_seq_supersedes_and_holds_fall_back(tmp_path: Path) -> None:
     deliveries = pl.read_parquet(root.lake / "_deliveries.parquet").sort("seq")
     assert deliveries.get_column("in_use").to_list() == [False, True]
     with ledger.open_ledger(root) as conn, ledger.transaction(conn):
-        conn.execute("INSERT INTO holds (sha256, dataset, cutoff_date, seq, reason, held_at) VALUES (?,?,?,?,?,?)",
-                     (second.sha256, "mz_member", "2026-10-31", 2, "volume", ledger.now()))
+        conn.execute(
+            "INSERT INTO holds (sha256, dataset, cutoff_date, seq, reason, held_at) VALUES (?,?,?,?,?,?)",
+            (second.sha256, "mz_member", "2026-10-31", 2, "volume", ledger.now()),
+        )
     ledger.export_deliveries(root)
     deliveries = pl.read_parquet(root.lake / "_deliveries.parquet").sort("seq")
     assert deliveries.select("sha256", "in_use").rows() == [(first.sha256, True), (second.sha256, False)]
@@ -174,8 +182,11 @@ def test_xlsx_with_title_rows_and_date_cells(tmp_path: Path) -> None:
 def test_extra_columns_are_reported(tmp_path: Path) -> None:
     root = make_root(tmp_path)
     contract = load_contract("mz_member")
-    write_csv(root.inbox / "mz_member_20261031.csv", [*headers(contract), "备注"],
-              [r + ["x"] for r in valid_rows(contract, 2)])
+    write_csv(
+        root.inbox / "mz_member_20261031.csv",
+        [*headers(contract), "备注"],
+        [r + ["x"] for r in valid_rows(contract, 2)],
+    )
     [result] = land_inbox(root)
     assert result.extra_columns == ["备注"]
     assert ledger.read_table(root, "landings").get_column("extra_columns").to_list() == ['["备注"]']
@@ -188,8 +199,16 @@ def test_schema_files_for_every_dataset(tmp_path: Path) -> None:
         table = pq.read_table(root.lake / dataset / "_schema.parquet")
         assert table.num_rows == 0 and table.schema.equals(lake_schema(dataset), check_metadata=False)
         names = set(table.schema.names)
-        assert not names & {"id_number", "name", "head_id", "head_name", "applicant_id", "applicant_name", "phone",
-                            "certificate_no"}
+        assert not names & {
+            "id_number",
+            "name",
+            "head_id",
+            "head_name",
+            "applicant_id",
+            "applicant_name",
+            "phone",
+            "certificate_no",
+        }
 
 
 def test_cli_land_exits_zero_and_lists_rejections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,9 +55,14 @@ def test_warnings_overview(analyst_demo: AnalystDemo, monkeypatch: pytest.Monkey
     assert set(defs["by_level"]["level"].to_list()) <= {"红", "橙", "黄"}
     assert defs["by_rule"]["total"].sum() == open_total
     assert defs["by_city"]["warnings"].sum() == open_total
-    per_rule = dict(query(analyst_demo, """
+    per_rule = dict(
+        query(
+            analyst_demo,
+            """
         select rule_code || coalesce(sub_case, ''), count(*) from fct_warnings
-        where status in ('待核查', '逾期') group by all"""))
+        where status in ('待核查', '逾期') group by all""",
+        )
+    )
     assert dict(defs["by_rule"].select("rule", "total").iter_rows()) == per_rule
     trend = defs["trend"]
     assert set(trend["run_date"].to_list()) == set(analyst_demo.run_dates)
@@ -68,9 +73,12 @@ def test_warnings_overview(analyst_demo: AnalystDemo, monkeypatch: pytest.Monkey
 def test_household_chain(analyst_demo: AnalystDemo, monkeypatch: pytest.MonkeyPatch) -> None:
     defs = run_notebook("household_chain", analyst_demo, monkeypatch)
     household = defs["household"]
-    ((most_warned,),) = query(analyst_demo, """
+    ((most_warned,),) = query(
+        analyst_demo,
+        """
         select household_id from fct_assistance_chain where household_id is not null group by household_id
-        order by count(*) filter (where event_kind = '预警') desc, count(*) desc, household_id limit 1""")
+        order by count(*) filter (where event_kind = '预警') desc, count(*) desc, household_id limit 1""",
+    )
     assert household == most_warned
     timeline: pl.DataFrame = defs["timeline"]
     ((events,),) = query(analyst_demo, f"select count(*) from fct_assistance_chain where household_id = '{household}'")
@@ -110,10 +118,16 @@ def test_threshold_whatif_runs_the_simulation_at_the_slider_value(
     # every gained household's trailing-12-month self-paid lies between the new and the old floor
     households = sorted(gained["household_id"].to_list())
     if households:
-        rows = query(analyst_demo, "select self_paid_12m, annual_income from mart_household_monitoring where household_id in ("
-                     + ", ".join(f"'{h}'" for h in households) + ")")
+        rows = query(
+            analyst_demo,
+            "select self_paid_12m, annual_income from mart_household_monitoring where household_id in ("
+            + ", ".join(f"'{h}'" for h in households)
+            + ")",
+        )
         assert len(rows) == len(households)
-        assert all(max(15000, 0.5 * float(income)) <= float(paid) < max(20000, 0.5 * float(income)) for paid, income in rows)
+        assert all(
+            max(15000, 0.5 * float(income)) <= float(paid) < max(20000, 0.5 * float(income)) for paid, income in rows
+        )
 
 
 def test_a_notebook_exports_to_html(analyst_demo: AnalystDemo, tmp_path: Path) -> None:

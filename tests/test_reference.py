@@ -252,8 +252,13 @@ def _broken(root: DataRoot, name: str, row: int, column: str, value: str) -> Non
         (PARAMETERS, 2, "value", "", "empty"),
         (PARAMETERS, _row_of(PARAMETERS, scope="city"), "scope_code", "3712", "not a city code"),
         (PARAMETERS, _row_of(PARAMETERS, scope="county"), "scope_code", "3701021", "not a county code"),
-        (PARAMETERS, _row_of(PARAMETERS, parameter="edge_income_multiplier", scope="county"), "value", "2.5",
-         "above 2.0"),
+        (
+            PARAMETERS,
+            _row_of(PARAMETERS, parameter="edge_income_multiplier", scope="county"),
+            "value",
+            "2.5",
+            "above 2.0",
+        ),
     ],
 )
 def test_bad_cell_names_file_row_and_column(
@@ -303,7 +308,7 @@ def test_utf8_bom_and_column_order_are_accepted(root: DataRoot, shipped: Referen
 def test_township_rows_and_optional_township_name(root: DataRoot, shipped: Reference) -> None:
     assert shipped.regions["township_name"].null_count() == shipped.regions.height
     rows = _rows(REGIONS)
-    base = {k: v for k, v in rows[0].items()}
+    base = dict(rows[0])
     rows[0] |= {"township_code": "370102001", "township_kind": "街道"}
     rows.insert(1, base | {"township_code": "370102002", "township_kind": "街道"})
     for r in rows:

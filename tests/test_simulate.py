@@ -142,8 +142,15 @@ def test_compare_counts_gains_losses_and_level_changes() -> None:
         ("c", "W03", "a", "黄", "370103", RUN),
         ("e", "W01", None, "橙", "370103", RUN),   # gained
     ])  # fmt: skip
-    diff = {(r["county_code"], r["rule"], r["level"]): r for r in compare_warnings(before, after, RUN).iter_rows(named=True)}
-    assert set(diff) == {("370102", "W01", "红"), ("370102", "W01", "橙"), ("370103", "W03a", "黄"), ("370103", "W01", "橙")}
+    diff = {
+        (r["county_code"], r["rule"], r["level"]): r for r in compare_warnings(before, after, RUN).iter_rows(named=True)
+    }
+    assert set(diff) == {
+        ("370102", "W01", "红"),
+        ("370102", "W01", "橙"),
+        ("370103", "W03a", "黄"),
+        ("370103", "W01", "橙"),
+    }
     assert (diff["370102", "W01", "红"]["gained"], diff["370102", "W01", "红"]["after"]) == (1, 1)
     assert (diff["370102", "W01", "橙"]["before"], diff["370102", "W01", "橙"]["lost"]) == (2, 2)
     assert (diff["370103", "W03a", "黄"]["gained"], diff["370103", "W03a", "黄"]["lost"]) == (0, 0)
@@ -159,7 +166,9 @@ def _fingerprint(root: DataRoot) -> dict[str, str]:
     paths = [root.warehouse_db, root.ledger, root.published / "monitoring.duckdb",
              root.lake / "_deliveries.parquet", *sorted((root.lake / "_reference").glob("*")),
              *sorted((root.lake / "_state").glob("*"))]  # fmt: skip
-    paths += [p.with_name(p.name + suffix) for p in (root.warehouse_db, root.ledger) for suffix in (".wal", "-wal", "-shm")]
+    paths += [
+        p.with_name(p.name + suffix) for p in (root.warehouse_db, root.ledger) for suffix in (".wal", "-wal", "-shm")
+    ]
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
 
 

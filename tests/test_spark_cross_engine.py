@@ -24,8 +24,8 @@ from polars.testing import assert_frame_equal
 
 from ingestion.landing import land_inbox
 from ingestion.settings import DataRoot
+from synthetic import generate_province
 from warehouse.engines import spark_available, spark_dir
-from warehouse.generator import generate_province
 from warehouse.publish import published_path
 from warehouse.run import RunSummary, run_comparison
 
@@ -106,9 +106,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         engine: run_comparison(root, RUN, export=False, docs=False, engine=engine)
         for engine, root in (("duckdb", landed), ("spark", on_spark))
     }
-    return Built(
-        runs["duckdb"], runs["spark"], _published(landed), _spark_output(on_spark), _published(on_spark)
-    )
+    return Built(runs["duckdb"], runs["spark"], _published(landed), _spark_output(on_spark), _published(on_spark))
 
 
 def test_both_runs_built_and_tested_every_model(built: Built) -> None:

@@ -96,9 +96,7 @@ def build(
         if full_refresh:
             _remove_warehouse(root)
         extra = [] if unit_tests else ["--exclude", "test_type:unit"]
-        results = run_dbt(
-            root, run_date, "build", select=select, full_refresh=full_refresh, extra=extra, engine=engine
-        )
+        results = run_dbt(root, run_date, "build", select=select, full_refresh=full_refresh, extra=extra, engine=engine)
         built = _successful(results, "model")
         if engine == "spark":
             publish_spark_marts(spark_session(root), root)
@@ -116,8 +114,13 @@ def build(
         reference_sources=sources,
         warehouse=root.warehouse_db,
     )
-    log.info("built %s in %.1f s: %d models, %d warnings raised", run_date, result.seconds,
-             result.models_built, result.warnings_raised)
+    log.info(
+        "built %s in %.1f s: %d models, %d warnings raised",
+        run_date,
+        result.seconds,
+        result.models_built,
+        result.warnings_raised,
+    )
     return result
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -18,7 +17,7 @@ console = Console()
 DataOption = typer.Option(None, "--data", help="Data root (default: $SAFETYNET_DATA or ./data).")
 
 
-def _data_root(data: Optional[Path]) -> DataRoot:
+def _data_root(data: Path | None) -> DataRoot:
     return DataRoot.from_env(data)
 
 
@@ -40,13 +39,13 @@ def generate(
     bad_deliveries: bool = typer.Option(
         False, "--bad-deliveries", help="Also deliver a truncated roster, amounts ×100 and duplicated keys."
     ),
-    check: Optional[bool] = typer.Option(
+    check: bool | None = typer.Option(
         None, "--check/--no-check", help="Verify the truth independently (default: up to 50,000 households)."
     ),
-    data: Optional[Path] = DataOption,
+    data: Path | None = DataOption,
 ) -> None:
     """Generate a synthetic province: an inbox of deliveries and its ground truth."""
-    from warehouse.generator import GenerationError, generate_province
+    from synthetic import GenerationError, generate_province
 
     root = _data_root(data)
     try:
@@ -64,9 +63,9 @@ def generate(
 
 @app.command()
 def land(
-    inbox: Optional[Path] = typer.Option(None, "--inbox", help="Inbox folder (default: <data root>/inbox)."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="Land only this dataset's files."),
-    data: Optional[Path] = DataOption,
+    inbox: Path | None = typer.Option(None, "--inbox", help="Inbox folder (default: <data root>/inbox)."),
+    dataset: str | None = typer.Option(None, "--dataset", help="Land only this dataset's files."),
+    data: Path | None = DataOption,
 ) -> None:
     """Land every delivered file: archive, check, normalise, pseudonymise, write the lake and the ledger."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -75,8 +74,14 @@ def land(
     from ingestion.landing import land_inbox
 
     root = _data_root(data)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("landing", total=None)
 
         def progress(done: int, total: int, file_name: str) -> None:
@@ -91,11 +96,13 @@ def land(
     table = Table(title=f"landed {len(results)} file(s)")
     table.add_column("file", no_wrap=True)
     for column in ("dataset", "landed", "rejected", "skipped", "status"):
-        table.add_column(column, justify="right" if column in ("landed", "rejected", "skipped") else "left",
-                         no_wrap=True)
+        table.add_column(
+            column, justify="right" if column in ("landed", "rejected", "skipped") else "left", no_wrap=True
+        )
     for r in results:
-        table.add_row(r.file_name, r.dataset or "", str(r.rows_landed), str(r.rows_rejected), str(r.rows_skipped),
-                      r.status)
+        table.add_row(
+            r.file_name, r.dataset or "", str(r.rows_landed), str(r.rows_rejected), str(r.rows_skipped), r.status
+        )
     console.print(table)
     for r in results:
         if r.status in ("rejected", "not_a_dataset"):
@@ -106,7 +113,7 @@ def land(
 def export(
     date: str = typer.Option(..., "--date", help="Run date (YYYY-MM-DD) the published mart was built for."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write the HTML run report."),
-    data: Optional[Path] = DataOption,
+    data: Path | None = DataOption,
 ) -> None:
     """Write the county warning workbooks, the province summary and the run report from the published mart."""
     from warehouse.exports import export_run
@@ -126,7 +133,7 @@ def export(
 @app.command()
 def feedback(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Returned workbooks (.xlsx) or CSV."),
-    data: Optional[Path] = DataOption,
+    data: Path | None = DataOption,
 ) -> None:
     """Land returned warning workbooks as feedback; the next run closes the answered warnings."""
     from rich.table import Table
@@ -138,7 +145,9 @@ def feedback(
     except ValueError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
-    table = Table("file", "county", "inbox name", "status", "in", "landed", "rejected", "skipped", "not issued / other county")
+    table = Table(
+        "file", "county", "inbox name", "status", "in", "landed", "rejected", "skipped", "not issued / other county"
+    )
     for r in receipts:
         counts = r.counts()
         problems = r.problems.get_column("reason").value_counts().iter_rows() if r.problems.height else []
@@ -152,12 +161,12 @@ def feedback(
 
 @app.command()
 def check(
-    release: Optional[str] = typer.Option(
+    release: str | None = typer.Option(
         None, "--release", help="Release this held delivery (file name or sha256) before checking."
     ),
-    by: Optional[str] = typer.Option(None, "--by", help="Who releases it (with --release)."),
-    note: Optional[str] = typer.Option(None, "--note", help="Why it is released (with --release)."),
-    data: Optional[Path] = DataOption,
+    by: str | None = typer.Option(None, "--by", help="Who releases it (with --release)."),
+    note: str | None = typer.Option(None, "--note", help="Why it is released (with --release)."),
+    data: Path | None = DataOption,
 ) -> None:
     """Validate newly landed deliveries (Great Expectations); hold back those failing a critical check."""
     from expectations.cli_view import check_table, holds_table, release_line
@@ -184,12 +193,17 @@ def check(
 @app.command()
 def identify(
     date: str = typer.Option(..., "--date", help="Run date (YYYY-MM-DD) the published mart was built for."),
-    application: Optional[str] = typer.Option(None, "--application", help="Show this application's trace."),
-    data: Optional[Path] = DataOption,
+    application: str | None = typer.Option(None, "--application", help="Show this application's trace."),
+    data: Path | None = DataOption,
 ) -> None:
     """认定 results of a run from the published mart: result, 单人保, 临时救助; with --application, its trace."""
     from warehouse.identify import (
-        IdentificationUnavailable, counts_line, find_application, read_identifications, summary_table, trace_view,
+        IdentificationUnavailable,
+        counts_line,
+        find_application,
+        read_identifications,
+        summary_table,
+        trace_view,
     )  # fmt: skip
 
     run_date = dt.date.fromisoformat(date)
@@ -221,14 +235,16 @@ def _checked_engine(engine: str | None) -> str:
 @app.command()
 def run(
     date: str = typer.Option(..., "--date", help="Run date (YYYY-MM-DD): the comparison is made as of this day."),
-    inbox: Optional[Path] = typer.Option(None, help="Inbox to land from (default: <data root>/inbox)."),
+    inbox: Path | None = typer.Option(None, help="Inbox to land from (default: <data root>/inbox)."),
     export: bool = typer.Option(True, "--export/--no-export", help="Write the county workbooks and the report."),
     docs: bool = typer.Option(True, "--docs/--no-docs", help="Publish the dbt docs beside the mart."),
-    engine: Optional[str] = typer.Option(
-        None, "--engine", help="Build on duckdb (default) or spark (needs `uv sync --extra spark` and Java 17); "
-        "default: $SAFETYNET_ENGINE, else duckdb."
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="Build on duckdb (default) or spark (needs `uv sync --extra spark` and Java 17); "
+        "default: $SAFETYNET_ENGINE, else duckdb.",
     ),
-    data: Optional[Path] = DataOption,
+    data: Path | None = DataOption,
 ) -> None:
     """A whole comparison run: land → check → build → publish → export, recorded in the ledger."""
     from warehouse.run import run_comparison
@@ -251,16 +267,18 @@ def run(
 @app.command()
 def simulate(
     settings: list[str] = typer.Option(
-        ..., "--set", help="NAME=VALUE, repeatable: W01.amount=15000, W01.share=0.4, D01.amount=40000, or a raw "
-        "rule_parameters.csv name such as w01_floor."
+        ...,
+        "--set",
+        help="NAME=VALUE, repeatable: W01.amount=15000, W01.share=0.4, D01.amount=40000, or a raw "
+        "rule_parameters.csv name such as w01_floor.",
     ),
-    county: Optional[str] = typer.Option(None, "--county", help="Change the parameters for this county only."),
-    date: Optional[str] = typer.Option(None, "--date", help="Recompute this run (default: the latest)."),
+    county: str | None = typer.Option(None, "--county", help="Change the parameters for this county only."),
+    date: str | None = typer.Option(None, "--date", help="Recompute this run (default: the latest)."),
     backtest: bool = typer.Option(
         False, "--backtest", help="Replay every past run of the ledger (up to --date) with the changes."
     ),
-    workdir: Optional[Path] = typer.Option(None, "--workdir", help="Scratch folder (default: in the temp folder)."),
-    data: Optional[Path] = DataOption,
+    workdir: Path | None = typer.Option(None, "--workdir", help="Scratch folder (default: in the temp folder)."),
+    data: Path | None = DataOption,
 ) -> None:
     """What-if: recompute the warnings with changed thresholds; the register, warehouse and mart stay untouched."""
     from warehouse.build import BuildError
@@ -268,7 +286,11 @@ def simulate(
     from warehouse.simulate import backtest as run_backtest
     from warehouse.simulate import simulate as run_simulation
     from warehouse.simulate_view import (
-        backtest_tables, changes_line, county_names, simulation_tables, totals_line,
+        backtest_tables,
+        changes_line,
+        county_names,
+        simulation_tables,
+        totals_line,
     )  # fmt: skip
 
     root = _data_root(data)

@@ -52,7 +52,7 @@ def _run_docs_generate(root: DataRoot, run_date: dt.date) -> Path:
     """`dbt docs generate --static`; returns dbt's target folder holding the output."""
     from dbt.cli.main import dbtRunner
 
-    from warehouse.build import _common_args, dbt_environment, _release_duckdb
+    from warehouse.build import _common_args, _release_duckdb, dbt_environment
 
     args = ["docs", "generate", "--static", *_common_args(root, run_date)]
     with dbt_environment(root):

@@ -36,7 +36,6 @@ _CODE_IN_NAME = re.compile(r"^(\d{6})_")
 _SUFFIXES = (".xlsx", ".csv")
 
 
-
 # --- which county a returned file belongs to ------------------------------------------------------
 
 

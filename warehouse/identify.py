@@ -141,7 +141,10 @@ def trace_view(row: dict[str, Any]) -> Group:
     head.add_column()
     head.add_row("申请编号", row["application_id"] or "—")
     if row["household_id"]:
-        head.add_row("家庭编号", f"{row['household_id']}（原类别 {row['previous_category']}，{row['from_cutoff']}→{row['to_cutoff']}）")
+        head.add_row(
+            "家庭编号",
+            f"{row['household_id']}（原类别 {row['previous_category']}，{row['from_cutoff']}→{row['to_cutoff']}）",
+        )
     head.add_row("审核类型", row["review_kind"])
     head.add_row("认定结果", Text(row["result_category"], style="bold"))
     head.add_row("单人保", _keys(row["individual_cover_keys"], short=False))
@@ -152,5 +155,7 @@ def trace_view(row: dict[str, Any]) -> Group:
     for header in ("序号", "类别", "检验", "依据", "结果"):
         trace.add_column(header, overflow="fold")
     for e in parse_trace(row["trace"]):
-        trace.add_row(str(e.seq), e.category, e.test, e.figures, Text(e.outcome, style=OUTCOME_STYLE.get(e.outcome, "")))
+        trace.add_row(
+            str(e.seq), e.category, e.test, e.figures, Text(e.outcome, style=OUTCOME_STYLE.get(e.outcome, ""))
+        )
     return Group(head, trace)

@@ -32,7 +32,7 @@ def warehouse_write_lock(root: DataRoot, timeout: float = 3600.0, poll: float = 
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise WarehouseBusy(f"{path} is held by another writer for over {timeout:.0f} s")
+                    raise WarehouseBusy(f"{path} is held by another writer for over {timeout:.0f} s") from None
                 time.sleep(poll)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())

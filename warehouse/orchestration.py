@@ -171,7 +171,7 @@ def run_trigger_datasets(datasets: Iterable[DatasetInfo]) -> list[str]:
 
 def china_time(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(ZoneInfo(TIMEZONE))
 
 
@@ -187,8 +187,9 @@ def month_end_before(moment: dt.datetime) -> dt.date:
     return china_time(moment).date().replace(day=1) - dt.timedelta(days=1)
 
 
-def resolve_run_date(requested: str | dt.date | None, logical_date: dt.datetime | None,
-                     run_after: dt.datetime | None) -> dt.date:
+def resolve_run_date(
+    requested: str | dt.date | None, logical_date: dt.datetime | None, run_after: dt.datetime | None
+) -> dt.date:
     """The run date: as requested, else the month end before the logical date (or, for a run set off
     by Assets, which has no logical date, before the moment it was triggered)."""
     if isinstance(requested, dt.date):
@@ -218,8 +219,9 @@ class DeliveryWindow:
         return f"{self.dataset} cut-off {self.start}..{self.end}, due {self.due_at:%Y-%m-%d %H:%M %Z}"
 
 
-def delivery_window(dataset: str, frequency: str, moment: dt.datetime,
-                    grace: dt.timedelta | None = None) -> DeliveryWindow:
+def delivery_window(
+    dataset: str, frequency: str, moment: dt.datetime, grace: dt.timedelta | None = None
+) -> DeliveryWindow:
     """The window of a landing run scheduled at `moment` (its logical date)."""
     plan = cadence(frequency)
     local = china_time(moment)
@@ -303,14 +305,21 @@ def late_message(window: DeliveryWindow, inbox: Path) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class DeliveryTrigger(BaseTrigger):
     """Polls the inbox and the ledger in the triggerer until the delivery is there or is late."""
 
-    def __init__(self, data_root: str, dataset: str, frequency: str, moment: str, grace_seconds: float,
-                 poke_interval: float = 900.0):
+    def __init__(
+        self,
+        data_root: str,
+        dataset: str,
+        frequency: str,
+        moment: str,
+        grace_seconds: float,
+        poke_interval: float = 900.0,
+    ):
         super().__init__()
         self.data_root = data_root
         self.dataset = dataset
@@ -362,8 +371,15 @@ class DeliverySensor(BaseOperator):
 
     ui_color = "#e8f4fd"
 
-    def __init__(self, *, dataset: str, frequency: str, grace: dt.timedelta | None = None,
-                 poke_interval: float = 900.0, **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        dataset: str,
+        frequency: str,
+        grace: dt.timedelta | None = None,
+        poke_interval: float = 900.0,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.dataset = dataset
         self.frequency = frequency
@@ -381,12 +397,14 @@ class DeliverySensor(BaseOperator):
         status = delivery_status(root, window)
         log.info("waiting for %s", window.describe())
         if status.delivered or is_late(status, _now()):
-            return self.execute_complete(context, {"state": "delivered" if status.delivered else "late",
-                                                   **status.as_dict()})
+            return self.execute_complete(
+                context, {"state": "delivered" if status.delivered else "late", **status.as_dict()}
+            )
         poke = float(os.environ.get(POKE_INTERVAL_ENV, self.poke_interval))
         self.defer(
-            trigger=DeliveryTrigger(str(root.root), self.dataset, self.frequency, moment.isoformat(),
-                                    self.grace.total_seconds(), poke),
+            trigger=DeliveryTrigger(
+                str(root.root), self.dataset, self.frequency, moment.isoformat(), self.grace.total_seconds(), poke
+            ),
             method_name="execute_complete",
         )
 
@@ -395,8 +413,12 @@ class DeliverySensor(BaseOperator):
         if event.get("state") != "delivered":
             window = delivery_window(self.dataset, self.frequency, self._moment(context), self.grace)
             raise AirflowFailException(late_message(window, DataRoot.from_env().inbox))
-        log.info("delivery of %s: pending %s, already landed %s", self.dataset, event.get("pending"),
-                 event.get("already_landed"))
+        log.info(
+            "delivery of %s: pending %s, already landed %s",
+            self.dataset,
+            event.get("pending"),
+            event.get("already_landed"),
+        )
         return event
 
 
@@ -423,8 +445,19 @@ def _field(record: Any, name: str) -> Any:
 
 def describe_landing(record: Any) -> dict[str, Any]:
     """A landing outcome (whatever ingestion returns) as a small JSON-able dict for XCom and logs."""
-    names = ("file_name", "dataset", "cutoff_date", "seq", "status", "reason", "rows_in", "rows_landed",
-             "rows_rejected", "rows_skipped", "sha256")
+    names = (
+        "file_name",
+        "dataset",
+        "cutoff_date",
+        "seq",
+        "status",
+        "reason",
+        "rows_in",
+        "rows_landed",
+        "rows_rejected",
+        "rows_skipped",
+        "sha256",
+    )
     described = {name: _field(record, name) for name in names}
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in described.items() if v is not None}
 
@@ -437,8 +470,11 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     rejected = [r.get("file_name") for r in records if r.get("status") == "rejected"]
     if rejected:
         log.warning("deliveries rejected whole: %s", rejected)
-    return {"files": records, "by_status": by_status,
-            "rows_landed": sum(int(r.get("rows_landed") or 0) for r in records)}
+    return {
+        "files": records,
+        "by_status": by_status,
+        "rows_landed": sum(int(r.get("rows_landed") or 0) for r in records),
+    }
 
 
 def land(dataset: str, root: DataRoot | None = None) -> dict[str, Any]:
@@ -507,8 +543,14 @@ def land_feedback(root: DataRoot | None = None) -> dict[str, Any]:
     records = []
     for path in returned_workbooks(root):
         for receipt in receive_feedback(root, [path], today=today):
-            records.append({**describe_landing(receipt.landing), "returned_as": path.name,
-                            "county_code": receipt.county_code, "problems": receipt.problems.height})
+            records.append(
+                {
+                    **describe_landing(receipt.landing),
+                    "returned_as": path.name,
+                    "county_code": receipt.county_code,
+                    "problems": receipt.problems.height,
+                }
+            )
         kept = root.root / "returned" / today.isoformat()
         kept.mkdir(parents=True, exist_ok=True)
         path.replace(kept / path.name)
@@ -565,8 +607,16 @@ def build(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     from warehouse.run import build_step
 
     result = build_step(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
-    keep = ("run_date", "seconds", "models_built", "tests_passed", "previous_run_date", "warnings_raised",
-            "warnings_by_status", "reference_sources")
+    keep = (
+        "run_date",
+        "seconds",
+        "models_built",
+        "tests_passed",
+        "previous_run_date",
+        "warnings_raised",
+        "warnings_by_status",
+        "reference_sources",
+    )
     return {name: _jsonable(_field(result, name)) for name in keep}
 
 
@@ -586,9 +636,13 @@ def export(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     summary = export_run(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
     log.info("%s", summary)
     files = list(_field(summary, "files") or [])
-    return {"run_date": run_date, "folder": str(_field(summary, "folder")), "files": len(files),
-            "county_workbooks": sum(1 for f in files if _field(f, "kind") == "county_workbook"),
-            "warnings_exported": _field(summary, "warnings_exported")}
+    return {
+        "run_date": run_date,
+        "folder": str(_field(summary, "folder")),
+        "files": len(files),
+        "county_workbooks": sum(1 for f in files if _field(f, "kind") == "county_workbook"),
+        "warnings_exported": _field(summary, "warnings_exported"),
+    }
 
 
 RUN_STEPS = ("land_pending", "check", "build", "publish", "export")  # the monitoring run's steps, in order
@@ -601,8 +655,9 @@ def start_run(run_date: str, root: DataRoot | None = None) -> int:
     return run.start_run(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
 
 
-def finish_run(run_id: int, run_date: str, results: Mapping[str, Mapping[str, Any] | None],
-               root: DataRoot | None = None) -> dict[str, Any]:
+def finish_run(
+    run_id: int, run_date: str, results: Mapping[str, Mapping[str, Any] | None], root: DataRoot | None = None
+) -> dict[str, Any]:
     """Closes the run's ledger row from the steps' results (XComs): the first step without one failed."""
     from warehouse import run
 
@@ -615,15 +670,22 @@ def finish_run(run_id: int, run_date: str, results: Mapping[str, Mapping[str, An
     if (checks := results.get("check")) is not None:
         summary.checks = SimpleNamespace(held=list(checks.get("held") or []))
     if (built := results.get("build")) is not None:
-        summary.build = SimpleNamespace(warnings_raised=built.get("warnings_raised"),
-                                        warnings_by_status=built.get("warnings_by_status") or {},
-                                        reference_sources=built.get("reference_sources") or [])
+        summary.build = SimpleNamespace(
+            warnings_raised=built.get("warnings_raised"),
+            warnings_by_status=built.get("warnings_by_status") or {},
+            reference_sources=built.get("reference_sources") or [],
+        )
     if (exported := results.get("export")) is not None:
         summary.exports = SimpleNamespace(county_workbooks=[None] * int(exported.get("county_workbooks") or 0))
     error = f"step {failed} did not finish: see its task log in Airflow" if failed else None
     run.finish_run(root or DataRoot.from_env(), run_id, summary, failed_step=failed, error=error)
-    return {"run_id": run_id, "run_date": run_date, "status": "failed" if failed else "succeeded",
-            "failed_step": failed, "steps": summary.steps}
+    return {
+        "run_id": run_id,
+        "run_date": run_date,
+        "status": "failed" if failed else "succeeded",
+        "failed_step": failed,
+        "steps": summary.steps,
+    }
 
 
 def latest_run_date(root: DataRoot) -> dt.date | None:
@@ -645,8 +707,9 @@ def latest_run_date(root: DataRoot) -> dt.date | None:
     return dt.date.fromisoformat(max(found)) if found else None
 
 
-def feedback_run_date(requested: str | None, logical_date: dt.datetime | None, run_after: dt.datetime | None,
-                      root: DataRoot | None = None) -> dt.date:
+def feedback_run_date(
+    requested: str | None, logical_date: dt.datetime | None, run_after: dt.datetime | None, root: DataRoot | None = None
+) -> dt.date:
     """Feedback refreshes the register of the latest run (a new run date would raise new warnings)."""
     if requested:
         return dt.date.fromisoformat(requested)

@@ -79,9 +79,7 @@ def previous_run_date(root: DataRoot, run_date: dt.date) -> dt.date | None:
     """The latest run before `run_date` whose register was saved, if any."""
     with open_ledger(root) as conn:
         _ensure(conn)
-        row = conn.execute(
-            f"SELECT max(run_date) FROM {TABLE} WHERE run_date < ?", (run_date.isoformat(),)
-        ).fetchone()
+        row = conn.execute(f"SELECT max(run_date) FROM {TABLE} WHERE run_date < ?", (run_date.isoformat(),)).fetchone()
     return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
 
@@ -102,21 +100,22 @@ def load_register(root: DataRoot, run_date: dt.date) -> pl.DataFrame:
             (run_date.isoformat(),),
         )
         rows = cursor.fetchall()
-    text = pl.DataFrame([tuple(r) for r in rows], schema={c: pl.String for c in COLUMNS}, orient="row")
+    text = pl.DataFrame([tuple(r) for r in rows], schema=dict.fromkeys(COLUMNS, pl.String), orient="row")
     return _typed(text)
 
 
 def _typed(text: pl.DataFrame) -> pl.DataFrame:
     return text.with_columns(
-        [pl.col(c).str.to_date() for c in _DATES]
-        + [pl.col("trigger_amount").cast(pl.Decimal(14, 2))]
+        [pl.col(c).str.to_date() for c in _DATES] + [pl.col("trigger_amount").cast(pl.Decimal(14, 2))]
     )
 
 
 def export_previous_register(root: DataRoot, run_date: dt.date) -> tuple[Path, dt.date | None]:
     """Write the latest earlier run's register to lake/_state/previous_register.parquet (zero rows if none)."""
     previous = previous_run_date(root, run_date)
-    frame = load_register(root, previous) if previous else _typed(pl.DataFrame(schema={c: pl.String for c in COLUMNS}))
+    frame = (
+        load_register(root, previous) if previous else _typed(pl.DataFrame(schema=dict.fromkeys(COLUMNS, pl.String)))
+    )
     target = root.lake / "_state" / "previous_register.parquet"
     write_atomic(frame.to_arrow().cast(REGISTER_SCHEMA), target)
     log.info("previous register: %s (%d warnings)", previous or "none", frame.height)
@@ -128,9 +127,7 @@ def save_register(root: DataRoot, run_date: dt.date, register: pl.DataFrame) -> 
     missing = [c for c in COLUMNS if c not in register.columns]
     if missing:
         raise ValueError(f"register lacks column(s) {', '.join(missing)}")
-    text = register.select(COLUMNS).with_columns(
-        [pl.col(c).cast(pl.String) for c in COLUMNS]
-    )
+    text = register.select(COLUMNS).with_columns([pl.col(c).cast(pl.String) for c in COLUMNS])
     placeholders = ", ".join("?" for _ in COLUMNS)
     with open_ledger(root) as conn:
         _ensure(conn)

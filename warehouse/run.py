@@ -137,7 +137,7 @@ def _describe(err: BaseException) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def start_run(root: DataRoot, run_date: dt.date) -> int:

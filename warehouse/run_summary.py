@@ -54,9 +54,7 @@ def _landing_table(summary: RunSummary) -> Table:
     by_status: dict[str, list[int]] = {}
     for result in summary.landings:
         counts = by_status.setdefault(result.status, [0, 0, 0, 0, 0])
-        for i, value in enumerate(
-            (1, result.rows_in, result.rows_landed, result.rows_rejected, result.rows_skipped)
-        ):
+        for i, value in enumerate((1, result.rows_in, result.rows_landed, result.rows_rejected, result.rows_skipped)):
             counts[i] += value or 0
     for status, counts in sorted(by_status.items()):
         table.add_row(status, *(f"{c:,}" for c in counts))

@@ -158,11 +158,13 @@ def compare_warnings(before: pl.DataFrame, after: pl.DataFrame, run_date: dt.dat
 
     A warning whose level changes is lost at its old level and gained at its new one.
     """
-    joined = held_at(before, run_date).join(
-        held_at(after, run_date), on="warning_id", how="full", coalesce=True, suffix="_after"
-    ).with_columns(
-        pl.coalesce("county_code_after", "county_code").alias("county"),
-        pl.coalesce("rule_after", "rule").alias("rule_any"),
+    joined = (
+        held_at(before, run_date)
+        .join(held_at(after, run_date), on="warning_id", how="full", coalesce=True, suffix="_after")
+        .with_columns(
+            pl.coalesce("county_code_after", "county_code").alias("county"),
+            pl.coalesce("rule_after", "rule").alias("rule_any"),
+        )
     )
     old, new = pl.col("level"), pl.col("level_after")
     keys = ["county_code", "rule", "level"]
@@ -222,8 +224,9 @@ class Simulation:
 
     def changed(self) -> pl.DataFrame:
         diff = self.by_county()
-        return diff.filter((pl.col("gained") > 0) | (pl.col("lost") > 0)
-                           | (pl.col("overdue_before") != pl.col("overdue_after")))
+        return diff.filter(
+            (pl.col("gained") > 0) | (pl.col("lost") > 0) | (pl.col("overdue_before") != pl.col("overdue_after"))
+        )
 
 
 def simulate(
@@ -369,7 +372,9 @@ class Backtest:
         """For each run, rule and level: warnings raised (first raised at that run) and held, as run and simulated."""
         frames = []
         for date in self.run_dates:
-            actual = _raised_and_held(self.baselines[date], date).rename({"raised": "raised_before", "held": "held_before"})
+            actual = _raised_and_held(self.baselines[date], date).rename(
+                {"raised": "raised_before", "held": "held_before"}
+            )
             sim = _raised_and_held(self.simulated[date], date).rename({"raised": "raised_after", "held": "held_after"})
             joined = actual.join(sim, on=["rule", "level"], how="full", coalesce=True)
             frames.append(joined.with_columns(pl.lit(date).alias("run_date")))

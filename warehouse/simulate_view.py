@@ -58,8 +58,10 @@ def totals_line(result: Simulation) -> str:
     diff = result.by_county()
     gained, lost = int(diff["gained"].sum()), int(diff["lost"].sum())
     before, after = int(diff["before"].sum()), int(diff["after"].sum())
-    return (f"{before} warnings held at {result.run_date} → {after} simulated (+{gained} gained, −{lost} lost); "
-            f"{result.mode}, {result.seconds} s. The register, the warehouse and the published mart are unchanged.")
+    return (
+        f"{before} warnings held at {result.run_date} → {after} simulated (+{gained} gained, −{lost} lost); "
+        f"{result.mode}, {result.seconds} s. The register, the warehouse and the published mart are unchanged."
+    )
 
 
 def backtest_tables(result: Backtest) -> list[Table]:
@@ -68,9 +70,13 @@ def backtest_tables(result: Backtest) -> list[Table]:
     for column in ("run", "rule", "level", "raised as run", "raised simulated", "held as run", "held simulated"):
         per_run.add_column(column, justify="left" if column in ("run", "rule", "level") else "right")
     frame = result.per_run()
-    differs = frame.filter(
-        (pl.col("raised_before") != pl.col("raised_after")) | (pl.col("held_before") != pl.col("held_after"))
-    ) if frame.height else frame
+    differs = (
+        frame.filter(
+            (pl.col("raised_before") != pl.col("raised_after")) | (pl.col("held_before") != pl.col("held_after"))
+        )
+        if frame.height
+        else frame
+    )
     for r in differs.head(MAX_ROWS).iter_rows(named=True):
         per_run.add_row(r["run_date"].isoformat(), r["rule"], r["level"], str(r["raised_before"]),
                         str(r["raised_after"]), str(r["held_before"]), str(r["held_after"]))  # fmt: skip

@@ -51,8 +51,9 @@ def _write(inbox: Path, name: str, data: bytes, mtime: int | None = None) -> Pat
     return path
 
 
-def _member_csv(rows: list[list[str]] | None = None, head: list[str] | None = None, encoding: str = "utf-8",
-                newline: str = "\n") -> bytes:
+def _member_csv(
+    rows: list[list[str]] | None = None, head: list[str] | None = None, encoding: str = "utf-8", newline: str = "\n"
+) -> bytes:
     return csv_text(head or HEAD, _member_rows() if rows is None else rows, newline).encode(encoding)
 
 
@@ -99,8 +100,13 @@ CASES: list[Case] = [
     Case(
         "Big5 (traditional headers): read as GB18030 nothing matches",
         lambda d: _write(
-            d, F, csv_text(["家庭編號", "姓名", "身份證號", "與戶主關係", "勞動能力"],
-                           [["H1", "陳大文", person_id(1), "戶主", "有勞動能力"]] * N).encode("big5")),
+            d,
+            F,
+            csv_text(
+                ["家庭編號", "姓名", "身份證號", "與戶主關係", "勞動能力"],
+                [["H1", "陳大文", person_id(1), "戶主", "有勞動能力"]] * N,
+            ).encode("big5"),
+        ),
         [Expect(F, "rejected", "undecodable", (N, 0, N, 0), message_has=("Big5",))],
     ),
     Case(
@@ -126,8 +132,7 @@ CASES: list[Case] = [
     Case(
         "ragged row with too many fields",
         lambda d: _write(d, F, _member_csv().replace(b"\n", b",extra\n", 3).replace(b",extra\n", b"\n", 2)),
-        [Expect(F, "landed", None, (N, N - 1, 1, 0), rejections=[(2, 3, "", "unreadable")],
-                message_has=())],
+        [Expect(F, "landed", None, (N, N - 1, 1, 0), rejections=[(2, 3, "", "unreadable")], message_has=())],
     ),
     Case(
         "ragged row with too few fields",
@@ -141,21 +146,37 @@ CASES: list[Case] = [
     ),
     Case(
         "duplicate extra headers are only reported",
-        lambda d: _write(d, F, _member_csv(head=HEAD + ["备注", "备注"], rows=[r + ["a", "b"] for r in _member_rows()])),
+        lambda d: _write(
+            d, F, _member_csv(head=HEAD + ["备注", "备注"], rows=[r + ["a", "b"] for r in _member_rows()])
+        ),
         [Expect(F, "landed", None, OK)],
     ),
     Case(
         "missing required column",
         lambda d: _write(d, F, _member_csv(head=HEAD[:2] + HEAD[3:], rows=[r[:2] + r[3:] for r in _member_rows()])),
-        [Expect(F, "rejected", "missing_required_column", (N, 0, N, 0), rejections=[(None, None, "身份证号",
-                                                                                   "missing_required_column")],
-                message_has=("身份证号", F))],
+        [
+            Expect(
+                F,
+                "rejected",
+                "missing_required_column",
+                (N, 0, N, 0),
+                rejections=[(None, None, "身份证号", "missing_required_column")],
+                message_has=("身份证号", F),
+            )
+        ],
     ),
     Case(
         "a required column with every value empty",
         lambda d: _write(d, F, _member_csv(rows=[r[:3] + [""] + r[4:] for r in _member_rows()])),
-        [Expect(F, "landed", None, (N, 0, N, 0),
-                rejections=[(i, i + 1, "与户主关系", "missing_required") for i in range(1, N + 1)])],
+        [
+            Expect(
+                F,
+                "landed",
+                None,
+                (N, 0, N, 0),
+                rejections=[(i, i + 1, "与户主关系", "missing_required") for i in range(1, N + 1)],
+            )
+        ],
     ),
     Case(
         "an XLSX that is really a CSV",
@@ -175,9 +196,11 @@ CASES: list[Case] = [
     Case(
         "XLSX with 3 title rows, an ID number cell and a date cell",
         lambda d: write_xlsx(
-            d / FX, HEAD,
+            d / FX,
+            HEAD,
             [r if i != 1 else r[:2] + [int(person_id(1))] + r[3:] for i, r in enumerate(_member_rows())],
-            title_rows=3),
+            title_rows=3,
+        ),
         [Expect(FX, "landed", None, (N, N - 1, 1, 0), rejections=[(2, 6, "身份证号", "id_spreadsheet_mangled")])],
     ),
     Case(
@@ -212,19 +235,39 @@ CASES: list[Case] = [
     ),
     Case(
         "invalid month 13",
-        lambda d: write_csv(d / "mz_payment_20261031.csv", headers(contract("mz_payment")),
-                            [r[:1] + ["202613"] + r[2:] if i == 0 else r
-                             for i, r in enumerate(valid_rows(contract("mz_payment"), N))]),
-        [Expect("mz_payment_20261031.csv", "landed", None, (N, N - 1, 1, 0),
-                rejections=[(1, 2, "发放年月", "bad_month")])],
+        lambda d: write_csv(
+            d / "mz_payment_20261031.csv",
+            headers(contract("mz_payment")),
+            [r[:1] + ["202613"] + r[2:] if i == 0 else r for i, r in enumerate(valid_rows(contract("mz_payment"), N))],
+        ),
+        [
+            Expect(
+                "mz_payment_20261031.csv",
+                "landed",
+                None,
+                (N, N - 1, 1, 0),
+                rejections=[(1, 2, "发放年月", "bad_month")],
+            )
+        ],
     ),
     Case(
         "bad IDs: each reason distinct",
         lambda d: _write(d, F, _member_csv(rows=_bad_ids())),
-        [Expect(F, "landed", None, (5, 0, 5, 0), rejections=[
-            (1, 2, "身份证号", "id_spreadsheet_mangled"), (2, 3, "身份证号", "bad_id_format"),
-            (3, 4, "身份证号", "invalid_province"), (4, 5, "身份证号", "invalid_birth_date"),
-            (5, 6, "身份证号", "bad_check_digit")])],
+        [
+            Expect(
+                F,
+                "landed",
+                None,
+                (5, 0, 5, 0),
+                rejections=[
+                    (1, 2, "身份证号", "id_spreadsheet_mangled"),
+                    (2, 3, "身份证号", "bad_id_format"),
+                    (3, 4, "身份证号", "invalid_province"),
+                    (4, 5, "身份证号", "invalid_birth_date"),
+                    (5, 6, "身份证号", "bad_check_digit"),
+                ],
+            )
+        ],
     ),
     Case(
         "unknown enum values are not guessed",
@@ -233,17 +276,37 @@ CASES: list[Case] = [
     ),
     Case(
         "two bad cells in one row count once",
-        lambda d: _write(d, F, _member_csv(rows=[r if i != 2 else r[:3] + ["儿媳", "很好"] + r[5:]
-                                                 for i, r in enumerate(_member_rows())])),
-        [Expect(F, "landed", None, (N, N - 1, 1, 0),
-                rejections=[(3, 4, "与户主关系", "unknown_enum"), (3, 4, "劳动能力", "unknown_enum")])],
+        lambda d: _write(
+            d,
+            F,
+            _member_csv(rows=[r if i != 2 else r[:3] + ["儿媳", "很好"] + r[5:] for i, r in enumerate(_member_rows())]),
+        ),
+        [
+            Expect(
+                F,
+                "landed",
+                None,
+                (N, N - 1, 1, 0),
+                rejections=[(3, 4, "与户主关系", "unknown_enum"), (3, 4, "劳动能力", "unknown_enum")],
+            )
+        ],
     ),
     Case(
         "multi-line quoted field, then bad rows: physical line numbers",
         lambda d: _write(d, F, _member_csv(rows=_multiline())),
-        [Expect(F, "landed", None, (N, 1, 3, 0), rejections=[
-            (1, 2, "健康状况", "unknown_enum"), (2, 4, "与户主关系", "unknown_enum"),
-            (3, 5, "身份证号", "bad_id_format")])],
+        [
+            Expect(
+                F,
+                "landed",
+                None,
+                (N, 1, 3, 0),
+                rejections=[
+                    (1, 2, "健康状况", "unknown_enum"),
+                    (2, 4, "与户主关系", "unknown_enum"),
+                    (3, 5, "身份证号", "bad_id_format"),
+                ],
+            )
+        ],
     ),
     Case(
         "blank lines inside the file",
@@ -252,82 +315,159 @@ CASES: list[Case] = [
     ),
     Case(
         "a re-delivery rejected whole replaces nothing",
-        lambda d: (_write(d, F, _member_csv(), mtime=1_000),
-                   _write(d, "mz_member_20261031_2.csv",
-                          _member_csv(head=HEAD[1:], rows=[r[1:] for r in _member_rows()]), mtime=2_000)),
-        [Expect(F, "landed", None, OK),
-         Expect("mz_member_20261031_2.csv", "rejected", "missing_required_column", (N, 0, N, 0))],
+        lambda d: (
+            _write(d, F, _member_csv(), mtime=1_000),
+            _write(
+                d,
+                "mz_member_20261031_2.csv",
+                _member_csv(head=HEAD[1:], rows=[r[1:] for r in _member_rows()]),
+                mtime=2_000,
+            ),
+        ),
+        [
+            Expect(F, "landed", None, OK),
+            Expect("mz_member_20261031_2.csv", "rejected", "missing_required_column", (N, 0, N, 0)),
+        ],
     ),
     Case(
         "a conflicting bare/_1 pair: the second to arrive is rejected",
-        lambda d: (_write(d, "mz_member_20261031_1.csv", _member_csv(), mtime=1_000),
-                   _write(d, F, _member_csv(rows=_member_rows(3)), mtime=2_000)),
-        [Expect("mz_member_20261031_1.csv", "landed", None, OK),
-         Expect(F, "rejected", "conflicting_delivery", (3, 0, 3, 0))],
+        lambda d: (
+            _write(d, "mz_member_20261031_1.csv", _member_csv(), mtime=1_000),
+            _write(d, F, _member_csv(rows=_member_rows(3)), mtime=2_000),
+        ),
+        [
+            Expect("mz_member_20261031_1.csv", "landed", None, OK),
+            Expect(F, "rejected", "conflicting_delivery", (3, 0, 3, 0)),
+        ],
     ),
     Case(
         "the same content delivered twice",
-        lambda d: (_write(d, F, _member_csv(), mtime=1_000),
-                   _write(d, "mz_member/mz_member_20261031_2.csv", _member_csv(), mtime=2_000)),
-        [Expect(F, "landed", None, OK),
-         Expect("mz_member/mz_member_20261031_2.csv", "duplicate", "duplicate", (0, 0, 0, 0))],
+        lambda d: (
+            _write(d, F, _member_csv(), mtime=1_000),
+            _write(d, "mz_member/mz_member_20261031_2.csv", _member_csv(), mtime=2_000),
+        ),
+        [
+            Expect(F, "landed", None, OK),
+            Expect("mz_member/mz_member_20261031_2.csv", "duplicate", "duplicate", (0, 0, 0, 0)),
+        ],
     ),
     Case(
         "full-width header, (元) unit and full-width values",
         lambda d: write_csv(
             d / "mz_household_20261031.csv",
-            [h.replace("家庭年收入", "家庭年收入（元）").replace("家庭人口数", "家庭人口数　") for h in
-             headers(contract("mz_household"))],
-            [r[:9] + ["３"] + ["￥１，２３４．５"] + r[11:] for r in valid_rows(contract("mz_household"), N)]),
+            [
+                h.replace("家庭年收入", "家庭年收入（元）").replace("家庭人口数", "家庭人口数　")
+                for h in headers(contract("mz_household"))
+            ],
+            [r[:9] + ["３"] + ["￥１，２３４．５"] + r[11:] for r in valid_rows(contract("mz_household"), N)],
+        ),
         [Expect("mz_household_20261031.csv", "landed", None, OK)],
     ),
     Case(
         "row rules: negative income, 家庭人口数 0",
         lambda d: write_csv(
-            d / "mz_household_20261031.csv", headers(contract("mz_household")),
-            [r[:9] + ["0", "-5"] + r[11:] if i == 0 else r
-             for i, r in enumerate(valid_rows(contract("mz_household"), N))]),
-        [Expect("mz_household_20261031.csv", "landed", None, (N, N - 1, 1, 0),
-                rejections=[(1, 2, "家庭人口数", "member_count_below_1"), (1, 2, "家庭年收入", "negative_amount")])],
+            d / "mz_household_20261031.csv",
+            headers(contract("mz_household")),
+            [
+                r[:9] + ["0", "-5"] + r[11:] if i == 0 else r
+                for i, r in enumerate(valid_rows(contract("mz_household"), N))
+            ],
+        ),
+        [
+            Expect(
+                "mz_household_20261031.csv",
+                "landed",
+                None,
+                (N, N - 1, 1, 0),
+                rejections=[(1, 2, "家庭人口数", "member_count_below_1"), (1, 2, "家庭年收入", "negative_amount")],
+            )
+        ],
     ),
     Case(
         "death after the cut-off date",
         lambda d: write_csv(
-            d / "wjw_death_20261031.csv", headers(contract("wjw_death")),
-            [r[:3] + ["2026-11-02"] + r[4:] if i == 1 else r
-             for i, r in enumerate(valid_rows(contract("wjw_death"), N))]),
-        [Expect("wjw_death_20261031.csv", "landed", None, (N, N - 1, 1, 0),
-                rejections=[(2, 3, "死亡日期", "death_after_cutoff")])],
+            d / "wjw_death_20261031.csv",
+            headers(contract("wjw_death")),
+            [
+                r[:3] + ["2026-11-02"] + r[4:] if i == 1 else r
+                for i, r in enumerate(valid_rows(contract("wjw_death"), N))
+            ],
+        ),
+        [
+            Expect(
+                "wjw_death_20261031.csv",
+                "landed",
+                None,
+                (N, N - 1, 1, 0),
+                rejections=[(2, 3, "死亡日期", "death_after_cutoff")],
+            )
+        ],
     ),
     Case(
         "disability certificate that does not hold the ID",
         lambda d: write_csv(
-            d / "cl_disability_20261031.csv", headers(contract("cl_disability")),
-            [[person_id(9) + "11"] + r[1:] if i == 0 else r
-             for i, r in enumerate(valid_rows(contract("cl_disability"), N))]),
-        [Expect("cl_disability_20261031.csv", "landed", None, (N, N - 1, 1, 0),
-                rejections=[(1, 2, "身份证号", "id_certificate_mismatch")])],
+            d / "cl_disability_20261031.csv",
+            headers(contract("cl_disability")),
+            [
+                [person_id(9) + "11"] + r[1:] if i == 0 else r
+                for i, r in enumerate(valid_rows(contract("cl_disability"), N))
+            ],
+        ),
+        [
+            Expect(
+                "cl_disability_20261031.csv",
+                "landed",
+                None,
+                (N, N - 1, 1, 0),
+                rejections=[(1, 2, "身份证号", "id_certificate_mismatch")],
+            )
+        ],
     ),
     Case(
         "冲销 without 原结算编号; a negative on a normal row",
         lambda d: write_csv(
-            d / "ybj_settlement_20261031.csv", headers(contract("ybj_settlement")),
-            [r[:7] + ["-100", "-60", "", "", "-40", "冲销", ""] if i == 0 else
-             r[:7] + ["-100", "-60", "", "", "-40", "冲正", "JS1"] if i == 1 else
-             r[:11] + ["-1", "正常", ""] if i == 2 else r
-             for i, r in enumerate(valid_rows(contract("ybj_settlement"), N))]),
-        [Expect("ybj_settlement_20261031.csv", "landed", None, (N, 2, 2, 0),
-                rejections=[(1, 2, "原结算编号", "missing_required"), (3, 4, "个人负担", "negative_amount")])],
+            d / "ybj_settlement_20261031.csv",
+            headers(contract("ybj_settlement")),
+            [
+                r[:7] + ["-100", "-60", "", "", "-40", "冲销", ""]
+                if i == 0
+                else r[:7] + ["-100", "-60", "", "", "-40", "冲正", "JS1"]
+                if i == 1
+                else r[:11] + ["-1", "正常", ""]
+                if i == 2
+                else r
+                for i, r in enumerate(valid_rows(contract("ybj_settlement"), N))
+            ],
+        ),
+        [
+            Expect(
+                "ybj_settlement_20261031.csv",
+                "landed",
+                None,
+                (N, 2, 2, 0),
+                rejections=[(1, 2, "原结算编号", "missing_required"), (3, 4, "个人负担", "negative_amount")],
+            )
+        ],
     ),
     Case(
         "feedback rows with an empty 核查结果 are skipped first",
         lambda d: write_csv(
-            d / "feedback_20261031.csv", headers(contract("feedback")),
-            [r[:1] + ["  "] + r[2:3] + ["bad date"] + r[4:] if i == 0 else
-             r[:2] + ["其他处置"] + r[3:] if i == 1 else r
-             for i, r in enumerate(valid_rows(contract("feedback"), N))]),
-        [Expect("feedback_20261031.csv", "landed", None, (N, 2, 1, 1),
-                rejections=[(2, 3, "处置措施", "unknown_enum")])],
+            d / "feedback_20261031.csv",
+            headers(contract("feedback")),
+            [
+                r[:1] + ["  "] + r[2:3] + ["bad date"] + r[4:]
+                if i == 0
+                else r[:2] + ["其他处置"] + r[3:]
+                if i == 1
+                else r
+                for i, r in enumerate(valid_rows(contract("feedback"), N))
+            ],
+        ),
+        [
+            Expect(
+                "feedback_20261031.csv", "landed", None, (N, 2, 1, 1), rejections=[(2, 3, "处置措施", "unknown_enum")]
+            )
+        ],
     ),
 ]
 

@@ -63,8 +63,7 @@ def csv_text(head: list[str], rows: list[list[str]], newline: str = "\n") -> str
     return "".join(",".join(cell(v) for v in row) + newline for row in [head, *rows])
 
 
-def write_csv(path: Path, head: list[str], rows: list[list[str]], encoding: str = "utf-8",
-              newline: str = "\n") -> Path:
+def write_csv(path: Path, head: list[str], rows: list[list[str]], encoding: str = "utf-8", newline: str = "\n") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(csv_text(head, rows, newline).encode(encoding))
     return path

@@ -28,7 +28,8 @@ rules as (
 ),
 
 run_day as (
-    select working_day_number from working_days where calendar_date = {{ run_date() }}
+    select working_day_number from working_days
+    where calendar_date = {{ run_date() }}
 ),
 
 new_deadlines as (
@@ -73,7 +74,7 @@ merged as (
         coalesce(f.action, p.action) as action,
         coalesce(f.checked_on, p.checked_on) as checked_on,
         coalesce(f.checked_by, p.checked_by) as checked_by,
-        f.remark as remark
+        f.remark
     from triggered as t
     full outer join previous as p on p.warning_id = t.warning_id
     left join feedback as f on f.warning_id = coalesce(t.warning_id, p.warning_id)
@@ -84,7 +85,7 @@ resolved as (
     select
         merged.*,
         -- an answered warning keeps the figures staff answered; otherwise the latest figures
-        case when is_answered and was_registered or not trigger_holds then false else true end as use_current,
+        not coalesce(is_answered and was_registered or not trigger_holds, false) as use_current,
         coalesce(p_raised_on, {{ run_date() }}) as raised_on,
         coalesce(p_deadline, new_deadline) as deadline,
         coalesce(p_first_run_date, {{ run_date() }}) as first_run_date,

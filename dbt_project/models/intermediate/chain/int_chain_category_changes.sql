@@ -148,7 +148,8 @@ rural_changes as (
 ),
 
 final as (
-    select * from mz_changes where event_kind is not null
+    select * from mz_changes
+    where event_kind is not null
     union all
     select * from rural_changes
 )

@@ -8,7 +8,11 @@ with mz as (
 ),
 
 nync as (
-    select distinct rural_household_id as household_id, head_key as person_key, snapshot_cutoff, 'nync' as household_source
+    select distinct
+        rural_household_id as household_id,
+        head_key as person_key,
+        snapshot_cutoff,
+        'nync' as household_source
     from {{ ref('stg_nync__monitored_households') }}
 ),
 

@@ -54,7 +54,8 @@ tested as (
             or subject_disability_counts
             or coalesce(subject_labour_capacity = '无劳动能力', false)
         end as tekun_incapacity_passed,
-        '申请日期 ' || coalesce({{ fmt_date('applied_on') }}, '?') || ' 年满 ' || coalesce({{ fmt_count('subject_age') }}, '?')
+        '申请日期 ' || coalesce({{ fmt_date('applied_on') }}, '?')
+            || ' 年满 ' || coalesce({{ fmt_count('subject_age') }}, '?')
             || ' 周岁（年满 ' || coalesce({{ fmt_count('tekun_elderly_age') }}, '?') || ' 周岁或未满 '
             || coalesce({{ fmt_count('tekun_child_age') }}, '?') || ' 周岁符合）；残疾：'
             || case
@@ -181,8 +182,12 @@ final as (
         {%- for category in identification_categories() %}
         {%- set prefix = category_prefix(category) %}
         {%- set codes = [] %}
-        {%- for c, order, code, name in identification_tests() if c == category %}{% do codes.append(code) %}{% endfor %}
-        {% for code in codes %}{{ code }}_passed{{ ' and ' if not loop.last }}{% endfor %} as {{ prefix }}_met,
+        {%- for c, order, code, name in identification_tests() if c == category %}
+        {%- do codes.append(code) %}
+        {%- endfor %}
+        {%- for code in codes %}
+        {{ 'and ' if not loop.first }}{{ code }}_passed
+        {%- endfor %} as {{ prefix }}_met,
         {%- endfor %}
         {%- for category, order, code, name in identification_tests() %}
         {{ code }}_passed,

@@ -1,6 +1,6 @@
 -- The rule catalogue (RULES.md §2): name, family and suggested action of each rule and sub-case.
 with catalogue as (
-    select * from (values
+    select rules.* from (values
         ('W01', '', '支出骤增·医疗', '进入', '核实医疗支出，落实医疗救助、临时救助；复核救助类别（如低保边缘家庭转为低保，或认定为刚性支出困难家庭）'),
         ('W02', '', '收入骤减·主要劳动力死亡', '进入', '入户核实家庭收入变化，落实临时救助；复核救助类别'),
         ('W03', 'a', '收入不稳·失业', '进入', '落实就业帮扶，必要时给予临时救助'),

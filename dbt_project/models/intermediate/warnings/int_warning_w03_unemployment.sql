@@ -169,7 +169,8 @@ final as (
             else
                 '家庭成员（' || cast(age_at_event as {{ dbt.type_string() }}) || ' 周岁）在 '
                 || {{ fmt_month(add_months('event_month', '-w03_lookback_months')) }} || ' 至 '
-                || {{ fmt_month(add_months('event_month', -1)) }} || ' 有 ' || cast(reference_months as {{ dbt.type_string() }})
+                || {{ fmt_month(add_months('event_month', -1)) }}
+                || ' 有 ' || cast(reference_months as {{ dbt.type_string() }})
                 || ' 个月职工社保缴费，' || {{ fmt_month('event_month') }} || ' 至 ' || {{ fmt_month(run_month()) }}
                 || ' 无缴费'
         end

@@ -50,8 +50,10 @@ final as (
         'W05' as episode,
         county_code,
         township_code,
-        '家庭成员最近职工社保缴费基数合计 ' || {{ fmt_yuan('wage_base_total') }} || '（' || cast(contributing_members as {{ dbt.type_string() }})
-            || ' 人，最近 ' || {{ fmt_month('latest_period') }} || '），按家庭人口数 ' || cast(member_count as {{ dbt.type_string() }})
+        '家庭成员最近职工社保缴费基数合计 ' || {{ fmt_yuan('wage_base_total') }}
+            || '（' || cast(contributing_members as {{ dbt.type_string() }})
+            || ' 人，最近 ' || {{ fmt_month('latest_period') }}
+            || '），按家庭人口数 ' || cast(member_count as {{ dbt.type_string() }})
             || ' 人计人均 ' || {{ fmt_yuan('wage_base_total / member_count') }} || '/月 > '
             || case
                 when category = '特困人员'

@@ -42,7 +42,10 @@ nearest as (
             ) as distance_rank
         from person_events as e
         inner join memberships as m on m.person_key = e.person_key
-        where not exists (select 1 from in_force as f where f.event_id = e.event_id)
+        where not exists (
+            select 1 from in_force as f
+            where f.event_id = e.event_id
+        )
     ) as ranked
     where distance_rank = 1
 ),

@@ -25,8 +25,9 @@ working_days as (
 trace_json as (
     select
         case_id,
-        '[' || {{ string_agg_ordered(trace_entry_json('entry_seq', 'category', 'test_name', 'figures', 'passed'), ',', 'entry_seq') }}
-            || ']' as trace,
+        '[' || {{ string_agg_ordered(
+            trace_entry_json('entry_seq', 'category', 'test_name', 'figures', 'passed'), ',', 'entry_seq'
+        ) }} || ']' as trace,
         count(*) as trace_entries
     from trace
     group by case_id
@@ -39,7 +40,8 @@ scopes as (
 ),
 
 run_day as (
-    select working_day_number from working_days where calendar_date = {{ run_date() }}
+    select working_day_number from working_days
+    where calendar_date = {{ run_date() }}
 ),
 
 deadlines as (

@@ -1,6 +1,7 @@
 -- 核查反馈 (increment): the latest answer to each warning (answers count for the latest run as they arrive: lake_rows).
+{%- set through = "cast('" ~ var('feedback_through', var('run_date')) ~ "' as date)" %}
 with source as (
-    {{ lake_rows(source('feedback', 'feedback'), through="cast('" ~ var('feedback_through', var('run_date')) ~ "' as date)") }}
+    {{ lake_rows(source('feedback', 'feedback'), through=through) }}
 ),
 
 renamed as (

@@ -64,9 +64,9 @@ final as (
         l.settlement_type = '冲销' as is_reversal,
         l.original_settlement_id,
         l.parts_mismatch,
-        not (
-            l.settlement_id in (select reversal_id from cancelled_pairs)
-            or l.settlement_id in (select original_id from cancelled_pairs)
+        (
+            l.settlement_id not in (select reversal_id from cancelled_pairs)
+            and l.settlement_id not in (select original_id from cancelled_pairs)
         ) as counts_in_totals,
         l._cutoff as delivered_cutoff
     from latest as l

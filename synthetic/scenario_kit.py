@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from warehouse.generator.calendar import add_months, month_start
-from warehouse.generator.params import cents
-from warehouse.generator.plant import Member, Person, Plant
+from synthetic.calendar import add_months, month_start
+from synthetic.params import cents
+from synthetic.plant import Member, Person, Plant
 
 OVERRIDE_COUNTY = "370102"  # edge_income_multiplier 2.0 in the shipped sample
 OVERRIDE_CITY = "3702"  # 1.6 for the whole city

@@ -12,11 +12,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from warehouse.generator.contracts import Column, Spec
+from synthetic.contracts import Column, Spec
 
 FULLWIDTH = str.maketrans("0123456789()", "０１２３４５６７８９（）")
 DIGITS_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
-CSV_DATE_STYLES = ("%Y-%m-%d", "%Y/%-m/%-d", "%Y/%m/%d", "%Y%m%d", "%Y年%-m月%-d日", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S", "%Y/%-m/%-d %H:%M")
+CSV_DATE_STYLES = (
+    "%Y-%m-%d",
+    "%Y/%-m/%-d",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%Y年%-m月%-d日",
+    "%Y.%m.%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%-m/%-d %H:%M",
+)
 XLSX_DATE_STYLES = ("excel", "excel", "%Y-%m-%d", "%Y年%-m月%-d日", "%Y/%m/%d")
 MONTH_STYLES = ("%Y%m", "%Y-%m", "%Y/%m", "%Y年%-m月")
 AMOUNT_STYLES = ("plain2", "plain", "comma", "yuan", "yen")
@@ -44,7 +53,7 @@ class Style:
     title_rows: tuple[str, ...] = field(default=("title",))
 
     def describe(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items()}
+        return dict(self.__dict__)
 
 
 def header_of(col: Column, style: Style) -> str:
@@ -104,7 +113,9 @@ def _legacy(id18: str) -> str:
     return id18[:6] + id18[8:17]
 
 
-def mess_cells(spec: Spec, frame: pl.DataFrame, text: pl.DataFrame, style: Style, rng: np.random.Generator) -> pl.DataFrame:
+def mess_cells(
+    spec: Spec, frame: pl.DataFrame, text: pl.DataFrame, style: Style, rng: np.random.Generator
+) -> pl.DataFrame:
     """A small share of cells in another accepted form (full-width, spaces, synonyms, 15-digit IDs, x)."""
     if style.cell_mess <= 0 or text.height == 0:
         return text

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from warehouse.generator import scenarios_ident as ident
-from warehouse.generator import scenarios_warnings as warn
-from warehouse.generator.plant import Plant
-from warehouse.generator.scenario_kit import Counties
+from synthetic import scenarios_ident as ident
+from synthetic import scenarios_warnings as warn
+from synthetic.plant import Plant
+from synthetic.scenario_kit import Counties
 
 
 def plant_all(p: Plant, counties: list[str], rng: np.random.Generator) -> None:

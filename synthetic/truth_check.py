@@ -17,8 +17,8 @@ import polars as pl
 
 from ingestion.pseudonymise import person_key
 from ingestion.reference import Reference
-from warehouse.generator.calendar import add_months, age_on, month_start, previous_school_year, school_year
-from warehouse.generator.store import RecordStore
+from synthetic.calendar import add_months, age_on, month_start, previous_school_year, school_year
+from synthetic.store import RecordStore
 
 POOR = ("特困人员", "最低生活保障")
 EMPLOYEE = ("企业职工基本养老保险", "机关事业单位养老保险")
@@ -104,7 +104,15 @@ class Checker:
             if self.person_hh.get(row["head_id"]):
                 continue  # an in-force civil-affairs household takes precedence
             income = (row["income_per_capita"] or 0) * row["member_count"]
-            hh = Household(row["rural_household_id"], row["region_code"][:6], "农村", None, income, row["member_count"], {row["head_id"]})
+            hh = Household(
+                row["rural_household_id"],
+                row["region_code"][:6],
+                "农村",
+                None,
+                income,
+                row["member_count"],
+                {row["head_id"]},
+            )
             self.monitored[hh.hid] = hh
             self.person_hh[row["head_id"]].add(hh.hid)
 
@@ -156,12 +164,16 @@ class Checker:
             cutoff, snap = self.hh_snaps[i]
             inforce = snap.filter(pl.col("status") == "在保").select("household_id", "head_id", "region_code")
             members = self._members_at(cutoff).join(inforce.select("household_id"), on="household_id", how="semi")
-            persons = pl.concat([
-                members.select("household_id", pid=pl.col("id_number")),
-                inforce.select("household_id", pid=pl.col("head_id")),
-            ]).unique()
+            persons = pl.concat(
+                [
+                    members.select("household_id", pid=pl.col("id_number")),
+                    inforce.select("household_id", pid=pl.col("head_id")),
+                ]
+            ).unique()
             size = dict(persons.group_by("household_id").len().iter_rows())
-            labour = {(r[0], r[1]): r[2] for r in members.select("household_id", "id_number", "labour_capacity").iter_rows()}
+            labour = {
+                (r[0], r[1]): r[2] for r in members.select("household_id", "id_number", "labour_capacity").iter_rows()
+            }
             county = dict(inforce.select("household_id", pl.col("region_code").str.slice(0, 6)).iter_rows())
             dead = persons.filter(pl.col("pid").is_in(list(deaths)))
             for hid, id18 in dead.iter_rows():
@@ -298,7 +310,9 @@ class Checker:
             hid = min(hids)
             county = self.monitored[hid].county
             for c in by_person.get(pid, []):
-                due = c["disability_grade"] in ("一级", "二级") or (c["disability_grade"] == "三级" and c["disability_type"] in ("智力", "精神"))
+                due = c["disability_grade"] in ("一级", "二级") or (
+                    c["disability_grade"] == "三级" and c["disability_type"] in ("智力", "精神")
+                )
                 if due and c["care_subsidy"] != "是":
                     self.raise_("W08", "a", "黄", hid, pid, "W08a")
             age = age_on(_birth(pid), self.R)
@@ -319,18 +333,20 @@ class Checker:
 
     def run(self) -> set[WarningKey]:
         self.load()
-        for rule in (self.w01, self.w02, self.w03, self.w04_d02, self.w05, self.w06_w07b, self.w07ac, self.w08, self.d01):
+        for rule in (
+            self.w01,
+            self.w02,
+            self.w03,
+            self.w04_d02,
+            self.w05,
+            self.w06_w07b,
+            self.w07ac,
+            self.w08,
+            self.d01,
+        ):
             rule()
         return self.warnings
 
 
 def _birth(id18: str) -> dt.date:
     return dt.date(int(id18[6:10]), int(id18[10:12]), int(id18[12:14]))
-
-
-def check(store: RecordStore, reference: Reference, run_date: dt.date, key: bytes) -> CheckResult:
-    from warehouse.generator.identification_check import identify
-
-    checker = Checker(store, reference, run_date, key)
-    warnings = checker.run()
-    return CheckResult(warnings, identify(checker))

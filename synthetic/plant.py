@@ -17,11 +17,11 @@ import numpy as np
 import polars as pl
 
 from ingestion.pseudonymise import person_key
-from warehouse.generator.applications import Applicant, born_at_age, temp_amount
-from warehouse.generator.calendar import Schedule, add_months, month_end, month_start, school_year
-from warehouse.generator.params import RunParams, cents
-from warehouse.generator.people import PlantedPeople
-from warehouse.generator.population import NEVER
+from synthetic.applications import Applicant, born_at_age, temp_amount
+from synthetic.calendar import Schedule, add_months, month_end, month_start, school_year
+from synthetic.params import RunParams, cents
+from synthetic.people import PlantedPeople
+from synthetic.population import NEVER
 
 POOR = ("特困人员", "最低生活保障")
 
@@ -114,7 +114,15 @@ def money(cents_value: int) -> str:
 class Plant:
     """Collects planted rows per dataset and delivery, and the truth they must produce."""
 
-    def __init__(self, schedule: Schedule, params: RunParams, villages: pl.DataFrame, people: PlantedPeople, key: bytes, rng: np.random.Generator):
+    def __init__(
+        self,
+        schedule: Schedule,
+        params: RunParams,
+        villages: pl.DataFrame,
+        people: PlantedPeople,
+        key: bytes,
+        rng: np.random.Generator,
+    ):
         self.schedule = schedule
         self.params = params
         self.people = people
@@ -169,7 +177,9 @@ class Plant:
     def urban_rural_of(self, village: str) -> str:
         return str(self.villages.filter(pl.col("village") == village)["urban_rural"][0])
 
-    def person(self, county: str, age: int, on: dt.date | None = None, male: bool | None = None, born: dt.date | None = None) -> Person:
+    def person(
+        self, county: str, age: int, on: dt.date | None = None, male: bool | None = None, born: dt.date | None = None
+    ) -> Person:
         on = on or self.run
         born = born or born_at_age(self.rng, on, age)
         male = bool(self.rng.random() < 0.5) if male is None else male
@@ -180,14 +190,21 @@ class Plant:
 
     # --- households ---------------------------------------------------------------------------------------
     def household(
-        self, county: str, category: str, members: list[Member], income_yuan: float | Decimal, urban_rural: str = "农村", **kw: Any
+        self,
+        county: str,
+        category: str,
+        members: list[Member],
+        income_yuan: float | Decimal,
+        urban_rural: str = "农村",
+        **kw: Any,
     ) -> Household:
         village = self.village(county, urban_rural)
         hid = f"{county}9{self.next_id():07d}"
         income = cents(Decimal(str(income_yuan)))
         hh = Household(
             hid=hid, village=village, county=county, urban_rural=self.urban_rural_of(village), category=category,
-            income=income, members=members, recognised_on=add_months(self.schedule.window_start, -int(self.rng.integers(3, 60))), **kw,
+            income=income, members=members,
+            recognised_on=add_months(self.schedule.window_start, -int(self.rng.integers(3, 60))), **kw,
         )  # fmt: skip
         if hh.benefit is None and category in POOR:
             s = cents(self.params.s(county, hh.urban_rural))
@@ -222,7 +239,14 @@ class Plant:
         return self.schedule.first_cutoff_on_or_after("weekly", day)
 
     def settle(
-        self, who: Person, when: dt.date, self_paid: int, aid: int = 0, visit: str = "住院", county: str | None = None, **kw: Any
+        self,
+        who: Person,
+        when: dt.date,
+        self_paid: int,
+        aid: int = 0,
+        visit: str = "住院",
+        county: str | None = None,
+        **kw: Any,
     ) -> str:
         sid = kw.pop("settlement_id", f"JS{when:%Y%m}P{self.next_id():05d}")
         fund = self_paid * 2
@@ -243,11 +267,14 @@ class Plant:
             fund_paid=-fund, total_cost=-(self_paid + fund + aid),
         )  # fmt: skip
 
-    def death(self, who: Person, died_on: dt.date, wjw: bool = True, cremation: bool = True, crem_delay: int = 16) -> None:
+    def death(
+        self, who: Person, died_on: dt.date, wjw: bool = True, cremation: bool = True, crem_delay: int = 16
+    ) -> None:
         n = self.next_id()
         if wjw:
             self.add("wjw_death", self.weekly_cutoff(died_on + dt.timedelta(days=2)), {
-                "certificate_id": f"SWP{n:07d}", "name": who.name, "id_number": who.id18, "died_on": died_on, "cause": "其他疾病",
+                "certificate_id": f"SWP{n:07d}", "name": who.name, "id_number": who.id18, "died_on": died_on,
+                "cause": "其他疾病",
             })  # fmt: skip
         if cremation:
             self.add("mz_cremation", self.weekly_cutoff(died_on + dt.timedelta(days=crem_delay)), {
@@ -255,7 +282,9 @@ class Plant:
                 "cremated_on": died_on + dt.timedelta(days=3), "funeral_home": "济南市殡仪馆",
             })  # fmt: skip
 
-    def pay(self, hh: Household, who: Person, programme: str, k: int, amount: int, delivered_k: int | None = None) -> None:
+    def pay(
+        self, hh: Household, who: Person, programme: str, k: int, amount: int, delivered_k: int | None = None
+    ) -> None:
         delivered = self.cutoff(k if delivered_k is None else delivered_k)
         self.add("mz_payment", delivered, {
             "payment_id": f"FFP{self.next_id():08d}", "period": self.month(k), "household_id": hh.hid,
@@ -276,18 +305,25 @@ class Plant:
                "closed_on": None, "close_reason": None, "receives_benefit": "否"}  # fmt: skip
         self.add("rsj_unemployment", self.monthly_cutoff(registered_on), row)
         if closed_on is not None:  # a later version of the same registration closes it
-            self.add("rsj_unemployment", self.monthly_cutoff(closed_on), {**row, "closed_on": closed_on, "close_reason": "就业创业"})
+            self.add(
+                "rsj_unemployment",
+                self.monthly_cutoff(closed_on),
+                {**row, "closed_on": closed_on, "close_reason": "就业创业"},
+            )
         return rid
 
     def disaster(self, head: Person, village: str, damage: str, loss: int, occurred_on: dt.date) -> str:
         rid = f"ZHP{self.next_id():07d}"
         self.add("yjj_disaster", self.weekly_cutoff(occurred_on + dt.timedelta(days=5)), {
-            "relief_id": rid, "hazard": "洪涝", "occurred_on": occurred_on, "head_name": head.name, "head_id": head.id18,
-            "region_code": village, "people_affected": 3, "house_damage": damage, "loss": loss, "relief_paid": 0,
+            "relief_id": rid, "hazard": "洪涝", "occurred_on": occurred_on, "head_name": head.name,
+            "head_id": head.id18, "region_code": village, "people_affected": 3, "house_damage": damage, "loss": loss,
+            "relief_paid": 0,
         })  # fmt: skip
         return rid
 
-    def certificate(self, who: Person, kind: str, grade: str, care: str | None, living: str | None = "是", from_k: int = 0) -> None:
+    def certificate(
+        self, who: Person, kind: str, grade: str, care: str | None, living: str | None = "是", from_k: int = 0
+    ) -> None:
         kinds = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
         grades = ("一级", "二级", "三级", "四级")
         cert = f"{who.id18}{kinds.index(kind) + 1}{grades.index(grade) + 1}"
@@ -306,7 +342,15 @@ class Plant:
             "school": "济南市实验学校", "aid_type": "生活补助", "amount": 62500, "school_year": year,
         })  # fmt: skip
 
-    def monitored_rural(self, head: Person, county: str, income_pc: int, member_count: int = 3, risk: str = "未消除", cleared_k: int = NEVER) -> dict[str, Any]:
+    def monitored_rural(
+        self,
+        head: Person,
+        county: str,
+        income_pc: int,
+        member_count: int = 3,
+        risk: str = "未消除",
+        cleared_k: int = NEVER,
+    ) -> dict[str, Any]:
         row = {
             "rural_household_id": f"{self.village(county, '农村')}{9000 + len(self.nync):04d}",
             "head_name": head.name, "head_id": head.id18, "monitoring_type": "边缘易致贫户",
@@ -318,7 +362,9 @@ class Plant:
         return row
 
     # --- truth ---------------------------------------------------------------------------------------------
-    def expect(self, rule: str, level: str, household_id: str, episode: str, who: Person | None = None, sub: str = "") -> None:
+    def expect(
+        self, rule: str, level: str, household_id: str, episode: str, who: Person | None = None, sub: str = ""
+    ) -> None:
         self.warnings.append(
             ExpectedWarning(rule, sub, level, household_id, self.pk(who) if who else "", episode, self.scenario)
         )
@@ -330,8 +376,15 @@ class Plant:
     def expect_exit(self, hh: Household, from_k: int, to_k: int, result: str) -> None:
         self.identifications.append(
             ExpectedIdentification(
-                "", hh.hid, "退出复核", result, "", "0.00",
-                self.cutoff(from_k).isoformat(), self.cutoff(to_k).isoformat(), self.scenario,
+                "",
+                hh.hid,
+                "退出复核",
+                result,
+                "",
+                "0.00",
+                self.cutoff(from_k).isoformat(),
+                self.cutoff(to_k).isoformat(),
+                self.scenario,
             )
         )
 

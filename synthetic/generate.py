@@ -14,26 +14,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-
 from ingestion.pseudonymise import load_or_create_key
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
-from warehouse.generator.applications import BackgroundApplications
-from warehouse.generator.background_events import Events
-from warehouse.generator.background_rosters import Rosters
-from warehouse.generator.calendar import Schedule, build_schedule, month_end
-from warehouse.generator.catalogue import plant_all
-from warehouse.generator.deliveries import Deliveries
-from warehouse.generator.params import RunParams
-from warehouse.generator.people import PlantedPeople
-from warehouse.generator.plant import Plant
-from warehouse.generator.population import build_population
-from warehouse.generator.rand import stream
-from warehouse.generator.regions import build_villages
-from warehouse.generator.store import RecordStore
-from warehouse.generator.summary import GenerationSummary
-from warehouse.generator.truth_check import check
-from warehouse.generator.truth_expected import expected_identifications, compare
+from synthetic.applications import BackgroundApplications
+from synthetic.background_events import Events
+from synthetic.background_rosters import Rosters
+from synthetic.calendar import Schedule, build_schedule, month_end
+from synthetic.catalogue import plant_all
+from synthetic.deliveries import Deliveries
+from synthetic.independent_check import check
+from synthetic.params import RunParams
+from synthetic.people import PlantedPeople
+from synthetic.plant import Plant
+from synthetic.population import build_population
+from synthetic.rand import stream
+from synthetic.regions import build_villages
+from synthetic.store import RecordStore
+from synthetic.summary import GenerationSummary
+from synthetic.truth_expected import compare, expected_identifications
 
 log = logging.getLogger(__name__)
 CHECK_LIMIT = 50_000  # households: above this the independent check is opt-in (it holds all records)
@@ -56,7 +55,9 @@ def _prepare(root: DataRoot, overwrite: bool) -> None:
     inbox = root.inbox
     if inbox.exists() and any(inbox.iterdir()):
         if not overwrite:
-            raise GenerationError(f"{inbox} is not empty: use --overwrite (overwrite=True) to replace the inbox and truth")
+            raise GenerationError(
+                f"{inbox} is not empty: use --overwrite (overwrite=True) to replace the inbox and truth"
+            )
         shutil.rmtree(inbox)
         shutil.rmtree(root.truth, ignore_errors=True)
     inbox.mkdir(parents=True, exist_ok=True)
@@ -68,7 +69,7 @@ def generate_province(
     run_date: dt.date = dt.date(2026, 10, 31), bad_deliveries: bool = False, overwrite: bool = False,
     check_truth: bool | None = None,
 ) -> GenerationSummary:  # fmt: skip
-    """Write `<root>/inbox/` and `<root>/truth/`; see docs/internals.md and warehouse/generator/README.md."""
+    """Write `<root>/inbox/` and `<root>/truth/`; see docs/internals.md and synthetic/README.md."""
     started = time.perf_counter()
     _validate(households, months, run_date)
     _prepare(root, overwrite)
@@ -89,15 +90,21 @@ def generate_province(
     do_check = households <= CHECK_LIMIT if check_truth is None else check_truth
     with tempfile.TemporaryDirectory(prefix="safetynet-records-") as scratch:
         store = RecordStore(Path(scratch)) if do_check else None
-        deliveries = Deliveries(root, seed, schedule, plant, rosters, events, applicants + plant.applications, people, counties, store)
+        deliveries = Deliveries(
+            root, seed, schedule, plant, rosters, events, applicants + plant.applications, people, counties, store
+        )
         deliveries.write_all(bad_deliveries)
         identifications = expected_identifications(plant, population, schedule, applicants, key)
-        manifest = _manifest(households, months, seed, run_date, bad_deliveries, schedule, deliveries, plant, population)
+        manifest = _manifest(
+            households, months, seed, run_date, bad_deliveries, schedule, deliveries, plant, population
+        )
         counts = deliveries.write_truth(plant.warnings, identifications, manifest)
         if store is not None:
             problems = compare(check(store, reference, run_date, key), plant.warnings, identifications)
             if problems:
-                raise GenerationError("the generated data does not produce the planted truth:\n" + "\n".join(problems[:60]))
+                raise GenerationError(
+                    "the generated data does not produce the planted truth:\n" + "\n".join(problems[:60])
+                )
     return GenerationSummary(
         files=len(deliveries.landings),
         rows=sum(x.rows_in for x in deliveries.landings),
@@ -115,10 +122,18 @@ def _manifest(
     plant: Plant, population: Any,
 ) -> dict[str, Any]:  # fmt: skip
     return {
-        "generator": "warehouse.generator",
-        "arguments": {"households": households, "months": months, "seed": seed, "run_date": run_date.isoformat(), "bad_deliveries": bad},
+        "generator": "synthetic",
+        "arguments": {
+            "households": households,
+            "months": months,
+            "seed": seed,
+            "run_date": run_date.isoformat(),
+            "bad_deliveries": bad,
+        },
         "run_date": run_date.isoformat(),
-        "cutoffs": {f: [d.isoformat() for d in schedule.cutoffs(f)] for f in ("monthly", "weekly", "quarterly", "each_term")},
+        "cutoffs": {
+            f: [d.isoformat() for d in schedule.cutoffs(f)] for f in ("monthly", "weekly", "quarterly", "each_term")
+        },
         "counts": {
             "files": len(deliveries.landings),
             "rows": sum(x.rows_in for x in deliveries.landings),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse.generator.contracts import load_specs
+from synthetic.contracts import load_specs
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,12 @@ class RecordStore:
         """The delivery in force for each cut-off ≤ until (highest seq), in cut-off order."""
         best: dict[dt.date, Stored] = {}
         for item in self._items:
-            if item.dataset == dataset and item.cutoff <= until:
-                if item.cutoff not in best or item.seq > best[item.cutoff].seq:
-                    best[item.cutoff] = item
+            if (
+                item.dataset == dataset
+                and item.cutoff <= until
+                and (item.cutoff not in best or item.seq > best[item.cutoff].seq)
+            ):
+                best[item.cutoff] = item
         return [best[c] for c in sorted(best)]
 
     def snapshots(self, dataset: str, until: dt.date) -> list[tuple[dt.date, pl.DataFrame]]:

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from warehouse.generator.calendar import Schedule, add_months
-from warehouse.generator.params import RunParams, cents
-from warehouse.generator.people import PlantedPeople
-from warehouse.generator.rand import stream
+from synthetic.calendar import Schedule, add_months
+from synthetic.params import RunParams, cents
+from synthetic.people import PlantedPeople
+from synthetic.rand import stream
 
 TARGETS = ("特困人员", "最低生活保障", "低保边缘家庭", "刚性支出困难家庭", "无")
 TARGET_P = (0.12, 0.40, 0.25, 0.08, 0.15)
@@ -52,7 +52,15 @@ def yuan(value: float) -> int:
 
 
 class BackgroundApplications:
-    def __init__(self, seed: int, schedule: Schedule, params: RunParams, villages: pl.DataFrame, households: int, people: PlantedPeople):
+    def __init__(
+        self,
+        seed: int,
+        schedule: Schedule,
+        params: RunParams,
+        villages: pl.DataFrame,
+        households: int,
+        people: PlantedPeople,
+    ):
         self.rng = stream(seed, "applications")
         self.schedule = schedule
         self.params = params
@@ -104,11 +112,19 @@ class BackgroundApplications:
         for j in range(n):
             if j == 0:
                 elderly, child = self.params.i("tekun_elderly_age", county), self.params.i("tekun_child_age", county)
-                age = int(rng.integers(elderly + 6, elderly + 29)) if target == "特困人员" else int(rng.integers(child + 12, elderly - 7))
+                age = (
+                    int(rng.integers(elderly + 6, elderly + 29))
+                    if target == "特困人员"
+                    else int(rng.integers(child + 12, elderly - 7))
+                )
                 relation = "户主"
             else:
                 relation = ("配偶", "子女", "子女", "父母")[min(j - 1, 3)]
-                age = {"配偶": int(rng.integers(28, 55)), "子女": int(rng.integers(1, 25)), "父母": int(rng.integers(60, 85))}[relation]
+                age = {
+                    "配偶": int(rng.integers(28, 55)),
+                    "子女": int(rng.integers(1, 25)),
+                    "父母": int(rng.integers(60, 85)),
+                }[relation]
             id18, name = self._person(county, applied, age)
             row = {
                 "application_id": app_id, "name": name, "id_number": id18, "relation": relation,
@@ -121,13 +137,19 @@ class BackgroundApplications:
             elif j > 0 and rng.random() < 0.12:
                 row.update(health="重病")
             elif j > 0 and rng.random() < 0.08:
-                row.update(health="残疾", disability_type="肢体", disability_grade=("一级", "二级", "四级")[int(rng.integers(0, 3))])
+                row.update(
+                    health="残疾",
+                    disability_type="肢体",
+                    disability_grade=("一级", "二级", "四级")[int(rng.integers(0, 3))],
+                )
             else:
                 row.update(health=("健康", "慢性病", None)[int(rng.integers(0, 3))])
             rows.append(row)
         return rows
 
-    def _figures(self, target: str, n: int, s: Decimal, d: Decimal, m: Decimal, r: Decimal, county: str) -> dict[str, Any]:
+    def _figures(
+        self, target: str, n: int, s: Decimal, d: Decimal, m: Decimal, r: Decimal, county: str
+    ) -> dict[str, Any]:
         rng, p = self.rng, self.params
         sf, df, mf, rf = float(s), float(d), float(m), float(r)
         s12n = sf * 12 * n

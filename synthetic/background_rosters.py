@@ -11,8 +11,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from warehouse.generator.population import NEVER, Population
-from warehouse.generator.rand import stream
+from synthetic.population import NEVER, Population
+from synthetic.rand import stream
 
 DISABILITY_TYPES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
 GRADES = ("一级", "二级", "三级", "四级")
@@ -36,7 +36,10 @@ class Rosters:
             pl.when(pl.col("exit_kind") == "退出").then(pl.col("leave_k") + 2).otherwise(NEVER),
         )
         self.households = hh.with_columns(end_k=end).join(
-            persons.rename({"pid": "head_pid", "id18": "head_id", "name": "head_name"}), on="head_pid", how="left", maintain_order="left"
+            persons.rename({"pid": "head_pid", "id18": "head_id", "name": "head_name"}),
+            on="head_pid",
+            how="left",
+            maintain_order="left",
         )
         self.members = population.members.join(persons, on="pid", how="left", maintain_order="left")
         self.disabled = self._disabled(seed)
@@ -61,11 +64,15 @@ class Rosters:
             .then(pl.lit("退出"))
             .otherwise(pl.lit("在保"))
         )
-        category = pl.when(left & (pl.col("exit_kind") == "低保边缘家庭")).then(pl.lit("低保边缘家庭")).otherwise(
-            pl.col("category0")
+        category = (
+            pl.when(left & (pl.col("exit_kind") == "低保边缘家庭"))
+            .then(pl.lit("低保边缘家庭"))
+            .otherwise(pl.col("category0"))
         )
-        leave_month = pl.col("leave_k").clip(0, len(self.monthly) - 1).replace_strict(
-            dict(enumerate(self.monthly)), return_dtype=pl.Date
+        leave_month = (
+            pl.col("leave_k")
+            .clip(0, len(self.monthly) - 1)
+            .replace_strict(dict(enumerate(self.monthly)), return_dtype=pl.Date)
         )
         exited = pl.date(leave_month.dt.year(), leave_month.dt.month(), pl.col("exited_day"))
         in_force_poor = (status == "在保") & category.is_in(["特困人员", "最低生活保障"])
@@ -128,7 +135,9 @@ class Rosters:
         public = public.filter(pl.Series(rng.random(public.height) < 0.04)).with_columns(
             category0=pl.lit(""), remove_k=pl.lit(NEVER, dtype=pl.Int64), in_roster=pl.lit(False)
         )
-        holders = pl.concat([roster, public]).join(pop.persons.select("pid", "id18", "name"), on="pid", maintain_order="left")
+        holders = pl.concat([roster, public]).join(
+            pop.persons.select("pid", "id18", "name"), on="pid", maintain_order="left"
+        )
         n = holders.height
         T = len(self.monthly)
         kind = np.array(DISABILITY_TYPES)[rng.integers(0, len(DISABILITY_TYPES), n)]
@@ -136,8 +145,12 @@ class Rosters:
         issued_k = np.where(rng.random(n) < 0.9, -1, rng.integers(0, max(T, 1), n))
         dead = pop.deaths.select("pid", "died_on")
         frame = holders.with_columns(
-            kind=pl.Series(kind), grade=pl.Series(grade), issued_k=pl.Series(issued_k, dtype=pl.Int64),
-            issue_days=pl.Series(rng.integers(30, 3000, n)), u=pl.Series(rng.random(n)), v=pl.Series(rng.random(n)),
+            kind=pl.Series(kind),
+            grade=pl.Series(grade),
+            issued_k=pl.Series(issued_k, dtype=pl.Int64),
+            issue_days=pl.Series(rng.integers(30, 3000, n)),
+            u=pl.Series(rng.random(n)),
+            v=pl.Series(rng.random(n)),
         ).join(dead, on="pid", how="left", maintain_order="left")
         severe = _severe(pl.col("kind"), pl.col("grade"))
         poor = pl.col("category0").is_in(["特困人员", "最低生活保障"])
@@ -158,8 +171,10 @@ class Rosters:
 
     def disability_frame(self, k: int) -> pl.DataFrame:
         start = self.monthly[0]
-        issue_month = pl.col("issued_k").clip(0, len(self.monthly) - 1).replace_strict(
-            dict(enumerate(self.monthly)), return_dtype=pl.Date
+        issue_month = (
+            pl.col("issued_k")
+            .clip(0, len(self.monthly) - 1)
+            .replace_strict(dict(enumerate(self.monthly)), return_dtype=pl.Date)
         )
         gone_k = pl.when(pl.col("died_on").is_not_null()).then(pl.col("remove_k")).otherwise(NEVER)
         rows = self.disabled.filter((pl.col("issued_k") <= k) & (gone_k > k))

@@ -9,22 +9,27 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from warehouse.generator.applications import Applicant
-from warehouse.generator.params import ceil_cents, cents, floor_cents
-from warehouse.generator.plant import Household, Person, Plant
-from warehouse.generator.scenario_kit import OVERRIDE_CITY, OVERRIDE_COUNTY, Counties, member, spread
+from synthetic.applications import Applicant
+from synthetic.params import ceil_cents, cents, floor_cents
+from synthetic.plant import Household, Person, Plant
+from synthetic.scenario_kit import OVERRIDE_CITY, OVERRIDE_COUNTY, Counties, member, spread
 
 
-def am(who: Person, relation: str = "户主", labour: str = "有劳动能力", health: str | None = "健康", kind: str | None = None,
-       grade: str | None = None, supporter: str = "有", capable: str | None = "有") -> dict[str, Any]:  # fmt: skip
-    return {"person": who, "relation": relation, "labour_capacity": labour, "health": health,
-            "disability_type": kind, "disability_grade": grade, "has_supporter": supporter, "supporter_capable": capable}  # fmt: skip
+def am(
+    who: Person, relation: str = "户主", labour: str = "有劳动能力", health: str | None = "健康",
+    kind: str | None = None, grade: str | None = None, supporter: str = "有", capable: str | None = "有",
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "person": who, "relation": relation, "labour_capacity": labour, "health": health,
+        "disability_type": kind, "disability_grade": grade, "has_supporter": supporter, "supporter_capable": capable,
+    }  # fmt: skip
 
 
 def apply(
-    p: Plant, county: str, members: list[dict[str, Any]], income: int, result: str, *, ur: str = "农村", assets: int = 0,
-    cars: int = 0, extra: int = 0, medical: int | None = None, education: int | None = None, consent: str = "是",
-    requested: str = "最低生活保障", origin: str = "新申请", previous: str | None = None, cover: list[Person] = (),
+    p: Plant, county: str, members: list[dict[str, Any]], income: int, result: str, *, ur: str = "农村",
+    assets: int = 0, cars: int = 0, extra: int = 0, medical: int | None = None, education: int | None = None,
+    consent: str = "是", requested: str = "最低生活保障", origin: str = "新申请", previous: str | None = None,
+    cover: list[Person] = (),
     temp: int = 0, applied_on: dt.date | None = None, village: str | None = None, app_id: str | None = None,
 ) -> Applicant:  # fmt: skip
     """Write one application (and its members) and record the result it must get."""
@@ -33,15 +38,20 @@ def apply(
     app_id = app_id or f"SQP{p.next_id():07d}"
     head = members[0]["person"]
     app = {
-        "application_id": app_id, "applied_on": applied_on, "region_code": village, "urban_rural": p.urban_rural_of(village),
-        "applicant_name": head.name, "applicant_id": head.id18, "requested_category": requested, "consent": consent,
+        "application_id": app_id, "applied_on": applied_on, "region_code": village,
+        "urban_rural": p.urban_rural_of(village), "applicant_name": head.name, "applicant_id": head.id18,
+        "requested_category": requested, "consent": consent,
         "origin": origin, "previous_household_id": previous, "member_count": len(members), "annual_income": income,
         "financial_assets": assets, "vehicle_count": cars, "extra_property_count": extra,
         "medical_expense_12m": medical, "education_expense_12m": education,
     }  # fmt: skip
     rows = [
-        {"application_id": app_id, "name": m["person"].name, "id_number": m["person"].id18,
-         **{k: v for k, v in m.items() if k != "person"}}  # fmt: skip
+        {
+            "application_id": app_id,
+            "name": m["person"].name,
+            "id_number": m["person"].id18,
+            **{k: v for k, v in m.items() if k != "person"},
+        }  # fmt: skip
         for m in members
     ]
     cutoff = p.weekly_cutoff(applied_on)
@@ -72,12 +82,25 @@ def _tekun(p: Plant, counties: Counties) -> None:
     for county in counties.take(2):
         p.begin("认定 特困人员: alone, aged 75, no legal supporter")
         who = p.person(county, 75)
-        apply(p, county, [am(who, labour="无劳动能力", supporter="无", capable=None)], s12n(p, county, "农村", 1, "0.6"), "特困人员")
+        apply(
+            p,
+            county,
+            [am(who, labour="无劳动能力", supporter="无", capable=None)],
+            s12n(p, county, "农村", 1, "0.6"),
+            "特困人员",
+        )
     county = counties.one()
     p.begin("认定 特困人员 boundary: income exactly 1.3·S·12")
     who = p.person(county, 68)
     income = floor_cents(p.p("tekun_income_multiplier", county) * p.s(county, "农村") * 12)
-    apply(p, county, [am(who, labour="无劳动能力", supporter="无", capable=None)], income, "特困人员", requested="特困人员")
+    apply(
+        p,
+        county,
+        [am(who, labour="无劳动能力", supporter="无", capable=None)],
+        income,
+        "特困人员",
+        requested="特困人员",
+    )
     county = counties.one()
     p.begin("认定 特困人员: a 12-year-old orphan")
     who = p.person(county, 12)
@@ -85,15 +108,34 @@ def _tekun(p: Plant, counties: Counties) -> None:
     county = counties.one()
     p.begin("认定 特困人员: 二级 肢体 at 40, supporter without capacity")
     who = p.person(county, 40)
-    apply(p, county, [am(who, health="残疾", kind="肢体", grade="二级", capable="无")], s12n(p, county, "农村", 1, "0.5"), "特困人员")
+    apply(
+        p,
+        county,
+        [am(who, health="残疾", kind="肢体", grade="二级", capable="无")],
+        s12n(p, county, "农村", 1, "0.5"),
+        "特困人员",
+    )
     county = counties.one()
     p.begin("认定 near miss: 特困 requested at 40 with labour capacity → 最低生活保障")
     who = p.person(county, 40)
-    apply(p, county, [am(who, supporter="无", capable=None)], s12n(p, county, "农村", 1, "0.5"), "最低生活保障", requested="特困人员")
+    apply(
+        p,
+        county,
+        [am(who, supporter="无", capable=None)],
+        s12n(p, county, "农村", 1, "0.5"),
+        "最低生活保障",
+        requested="特困人员",
+    )
     county = counties.one()
     p.begin("认定 near miss: 三级 肢体 is not a 特困 disability → 最低生活保障")
     who = p.person(county, 42)
-    apply(p, county, [am(who, health="残疾", kind="肢体", grade="三级", supporter="无", capable=None)], s12n(p, county, "农村", 1, "0.4"), "最低生活保障")
+    apply(
+        p,
+        county,
+        [am(who, health="残疾", kind="肢体", grade="三级", supporter="无", capable=None)],
+        s12n(p, county, "农村", 1, "0.4"),
+        "最低生活保障",
+    )
     county = counties.one()
     p.begin("认定 near miss: aged 70 with a supporter whose capacity is empty (counts as capable) → 最低生活保障")
     who = p.person(county, 70)
@@ -121,7 +163,14 @@ def _dibao(p: Plant, counties: Counties) -> None:
     apply(p, county, _family(p, county, 2), s12n(p, county, "农村", 2, "0.5"), "最低生活保障", assets=assets)
     county = counties.one()
     p.begin("认定: 低保 income but assets of 30·S per person → 低保边缘家庭")
-    apply(p, county, _family(p, county, 2), s12n(p, county, "农村", 2, "0.5"), "低保边缘家庭", assets=s12n(p, county, "农村", 2, "2.5"))
+    apply(
+        p,
+        county,
+        _family(p, county, 2),
+        s12n(p, county, "农村", 2, "0.5"),
+        "低保边缘家庭",
+        assets=s12n(p, county, "农村", 2, "2.5"),
+    )
     county = counties.one()
     p.begin("认定: 低保 income but one vehicle → 低保边缘家庭")
     apply(p, county, _family(p, county, 4), s12n(p, county, "农村", 4, "0.6"), "低保边缘家庭", cars=1)
@@ -142,7 +191,14 @@ def _edge(p: Plant, counties: Counties) -> None:
     who = p.person(county, 45)
     apply(p, county, [am(who, health="重病")], s12n(p, county, "农村", 1, "1.2"), "低保边缘家庭", cover=[who])
     p.begin("认定 低保边缘家庭 in 370102 (county multiplier 2.0): income 1.9·S")
-    apply(p, OVERRIDE_COUNTY, _family(p, OVERRIDE_COUNTY, 2), s12n(p, OVERRIDE_COUNTY, "城市", 2, "1.9"), "低保边缘家庭", ur="城市")
+    apply(
+        p,
+        OVERRIDE_COUNTY,
+        _family(p, OVERRIDE_COUNTY, 2),
+        s12n(p, OVERRIDE_COUNTY, "城市", 2, "1.9"),
+        "低保边缘家庭",
+        ur="城市",
+    )
     city_county = counties.in_city(OVERRIDE_CITY)
     p.begin(f"认定 低保边缘家庭 in {city_county} (city multiplier 1.6): income 1.55·S")
     apply(p, city_county, _family(p, city_county, 2), s12n(p, city_county, "农村", 2, "1.55"), "低保边缘家庭")
@@ -176,19 +232,46 @@ def _rigid(p: Plant, counties: Counties) -> None:
         income = per_person * 2
         r = p.p("rigid_expense_ratio", county)
         need = ceil_cents(r * Decimal(income) / 100)
-        expenses = cents(ratio * Decimal(income) / 100) if isinstance(ratio, Decimal) else need - (1 if ratio == "-1" else 0)
+        expenses = (
+            cents(ratio * Decimal(income) / 100) if isinstance(ratio, Decimal) else need - (1 if ratio == "-1" else 0)
+        )
         education = expenses // 3
-        apply(p, county, _family(p, county, 2), income, result, ur="城市", medical=expenses - education, education=education)
+        apply(
+            p,
+            county,
+            _family(p, county, 2),
+            income,
+            result,
+            ur="城市",
+            medical=expenses - education,
+            education=education,
+        )
     county = counties.one()
     p.begin("认定 无: high income, two extra dwellings")
-    apply(p, county, _family(p, county, 3), s12n(p, county, "农村", 3, "4"), "无", extra=2, assets=s12n(p, county, "农村", 3, "5"))
+    apply(
+        p,
+        county,
+        _family(p, county, 3),
+        s12n(p, county, "农村", 3, "4"),
+        "无",
+        extra=2,
+        assets=s12n(p, county, "农村", 3, "5"),
+    )
 
 
 def _consent(p: Plant, counties: Counties) -> None:
     county = counties.one()
     p.begin("认定 without consent: 低保 requested by someone who meets 特困 → 最低生活保障")
     who = p.person(county, 71)
-    apply(p, county, [am(who, labour="无劳动能力", supporter="无", capable=None)], s12n(p, county, "农村", 1, "0.5"), "最低生活保障", consent="否", requested="最低生活保障")
+    apply(
+        p,
+        county,
+        [am(who, labour="无劳动能力", supporter="无", capable=None)],
+        s12n(p, county, "农村", 1, "0.5"),
+        "最低生活保障",
+        consent="否",
+        requested="最低生活保障",
+    )
     county = counties.one()
     p.begin("认定 without consent: 低保边缘 requested while meeting 低保 (a 重病 member but no 单人保)")
     fam = _family(p, county, 2)
@@ -203,10 +286,20 @@ def _consent(p: Plant, counties: Counties) -> None:
     for requested, consent in (("防止返贫监测对象", "否"), ("其他困难人员", "否")):
         county = counties.one()
         p.begin(f"认定: {requested} requested without consent → 无 (left to staff)")
-        apply(p, county, _family(p, county, 2), s12n(p, county, "农村", 2, "0.5"), "无", consent=consent, requested=requested)
+        apply(
+            p,
+            county,
+            _family(p, county, 2),
+            s12n(p, county, "农村", 2, "0.5"),
+            "无",
+            consent=consent,
+            requested=requested,
+        )
     county = counties.one()
     p.begin("认定: 防止返贫监测对象 requested with consent, meeting no category → 无")
-    apply(p, county, _family(p, county, 2), s12n(p, county, "农村", 2, "4"), "无", requested="防止返贫监测对象", extra=2)
+    apply(
+        p, county, _family(p, county, 2), s12n(p, county, "农村", 2, "4"), "无", requested="防止返贫监测对象", extra=2
+    )
 
 
 def _temporary(p: Plant, counties: Counties, found: dict[str, Any]) -> None:
@@ -222,17 +315,27 @@ def _temporary(p: Plant, counties: Counties, found: dict[str, Any]) -> None:
         p.begin(name)
         ratio = "0.5" if result == "最低生活保障" else "1.2"
         temp = p.temp(county, "农村", n) if due else 0
-        apply(p, county, _family(p, county, n), s12n(p, county, "农村", n, ratio), result, medical=threshold(county) + offset, temp=temp)
+        apply(
+            p,
+            county,
+            _family(p, county, n),
+            s12n(p, county, "农村", n, ratio),
+            result,
+            medical=threshold(county) + offset,
+            temp=temp,
+        )
     county = counties.one()
     p.begin("临时救助: 特困 result with high medical costs")
     who = p.person(county, 80)
-    apply(p, county, [am(who, labour="无劳动能力", supporter="无", capable=None)], s12n(p, county, "农村", 1, "0.3"), "特困人员",
-          medical=threshold(county) + 200000, temp=p.temp(county, "农村", 1))  # fmt: skip
+    apply(p, county, [am(who, labour="无劳动能力", supporter="无", capable=None)], s12n(p, county, "农村", 1, "0.3"),
+          "特困人员", medical=threshold(county) + 200000, temp=p.temp(county, "农村", 1))  # fmt: skip
     for key, label in (("w02_household", "W02"), ("w04_household", "W04")):
         hh: Household = found[key]
         p.begin(f"临时救助: an applicant whose household has an open {label} warning in this run")
         survivors = [m for m in hh.members if m.leave_k > p.T][:2]
-        fam = [am(survivors[0].person)] + [am(m.person, "配偶" if m.relation == "配偶" else "子女", m.labour) for m in survivors[1:]]
+        fam = [am(survivors[0].person)] + [
+            am(m.person, "配偶" if m.relation == "配偶" else "子女", m.labour) for m in survivors[1:]
+        ]
         n = len(fam)
         apply(p, hh.county, fam, s12n(p, hh.county, hh.urban_rural, n, "0.5"), "最低生活保障", ur=hh.urban_rural,
               village=hh.village, temp=p.temp(hh.county, hh.urban_rural, n))  # fmt: skip
@@ -251,22 +354,40 @@ def _transfer(p: Plant, counties: Counties) -> None:
     p.begin("退出转入 with consent: above 低保, within 边缘, a 重病 member → 低保边缘家庭 and 单人保")
     fam = _family(p, county, 3)
     fam[2].update(health="重病")
-    apply(p, county, fam, s12n(p, county, "农村", 3, "1.3"), "低保边缘家庭", origin="退出转入", cover=[fam[2]["person"]])
+    apply(
+        p, county, fam, s12n(p, county, "农村", 3, "1.3"), "低保边缘家庭", origin="退出转入", cover=[fam[2]["person"]]
+    )
     county, per_person = _rigid_county(p, counties)
     p.begin("退出转入 with consent: 刚性支出")
     income = per_person
-    apply(p, county, [am(p.person(county, 50))], income, "刚性支出困难家庭", ur="城市", origin="退出转入", medical=income * 7 // 10)
+    apply(
+        p,
+        county,
+        [am(p.person(county, 50))],
+        income,
+        "刚性支出困难家庭",
+        ur="城市",
+        origin="退出转入",
+        medical=income * 7 // 10,
+    )
     county, per_person = _rigid_county(p, counties)
     p.begin("退出转入 without consent: 刚性支出 requested and met")
-    apply(p, county, [am(p.person(county, 48))], per_person, "刚性支出困难家庭", ur="城市", origin="退出转入", consent="否",
-          requested="刚性支出困难家庭", medical=per_person * 3 // 4)  # fmt: skip
+    apply(p, county, [am(p.person(county, 48))], per_person, "刚性支出困难家庭", ur="城市", origin="退出转入",
+          consent="否", requested="刚性支出困难家庭", medical=per_person * 3 // 4)  # fmt: skip
     county = counties.one()
     p.begin("退出转入 without consent: 低保 requested → 无")
     apply(p, county, _family(p, county, 2), s12n(p, county, "农村", 2, "0.5"), "无", origin="退出转入", consent="否")
     county = counties.default_edge(p)
     p.begin("退出转入 with consent: someone who would meet 特困 → 低保边缘家庭")
     who = p.person(county, 74)
-    apply(p, county, [am(who, labour="无劳动能力", supporter="无", capable=None)], s12n(p, county, "农村", 1, "0.5"), "低保边缘家庭", origin="退出转入")
+    apply(
+        p,
+        county,
+        [am(who, labour="无劳动能力", supporter="无", capable=None)],
+        s12n(p, county, "农村", 1, "0.5"),
+        "低保边缘家庭",
+        origin="退出转入",
+    )
 
 
 def _corrected(p: Plant, counties: Counties) -> None:
@@ -287,12 +408,18 @@ def exits(p: Plant, counties: Counties) -> None:
     L = p.T - 1
     county = counties.default_edge(p)
     p.begin("退出复核: 低保 household absent from a snapshot → 低保边缘家庭 on income")
-    hh = p.household(county, "最低生活保障", [member(p, county, 55, "户主"), member(p, county, 52, "配偶")], s12n(p, county, "农村", 2, "1.2") / 100, end_k=L - 5)
+    hh = p.household(
+        county,
+        "最低生活保障",
+        [member(p, county, 55, "户主"), member(p, county, 52, "配偶")],
+        s12n(p, county, "农村", 2, "1.2") / 100,
+        end_k=L - 5,
+    )
     p.expect_exit(hh, L - 6, L - 5, "低保边缘家庭")
     county = counties.default_edge(p)
     p.begin("退出复核: 特困 household goes 停保; income above 边缘, no costs → 无")
-    hh = p.household(county, "特困人员", [member(p, county, 66, "户主", labour="无劳动能力")], s12n(p, county, "农村", 1, "2.2") / 100,
-                     changes=[(L - 3, {"status": "停保"})])  # fmt: skip
+    hh = p.household(county, "特困人员", [member(p, county, 66, "户主", labour="无劳动能力")],
+                     s12n(p, county, "农村", 1, "2.2") / 100, changes=[(L - 3, {"status": "停保"})])  # fmt: skip
     p.expect_exit(hh, L - 4, L - 3, "无")
     for county, ratio, result in (
         (OVERRIDE_COUNTY, "1.8", "低保边缘家庭"),
@@ -301,7 +428,8 @@ def exits(p: Plant, counties: Counties) -> None:
     ):
         p.begin(f"退出复核: 低保 → 低保边缘家庭 in {county}, income {ratio}·S (county/city multiplier)")
         hh = p.household(county, "最低生活保障", [member(p, county, 47, "户主"), member(p, county, 45, "配偶")],
-                         s12n(p, county, "城市", 2, ratio) / 100, urban_rural="城市", changes=[(L - 2, {"category": "低保边缘家庭"})])  # fmt: skip
+                         s12n(p, county, "城市", 2, ratio) / 100, urban_rural="城市",
+                         changes=[(L - 2, {"category": "低保边缘家庭"})])  # fmt: skip
         p.expect_exit(hh, L - 3, L - 2, result)
     county, per_person = _rigid_county(p, counties)
     p.begin("退出复核: 低保 household 退出; members' 12-month self-paid ≥ 50% of income → 刚性支出困难家庭")
@@ -313,7 +441,9 @@ def exits(p: Plant, counties: Counties) -> None:
     county = counties.one()
     p.begin("D01, not W01: a 停保 household's member with large costs (and its exit review)")
     head = member(p, county, 46, "户主")
-    hh = p.household(county, "最低生活保障", [head], s12n(p, county, "农村", 1, "0.5") / 100, changes=[(L - 4, {"status": "停保"})])
+    hh = p.household(
+        county, "最低生活保障", [head], s12n(p, county, "农村", 1, "0.5") / 100, changes=[(L - 4, {"status": "停保"})]
+    )
     spread(p, [head.person], cents(p.p("d01_self_paid", county)) + 1000000, [L - 6, L - 1])
     p.expect_exit(hh, L - 5, L - 4, "低保边缘家庭")
     p.expect("D01", "黄", "", "D01", head.person)
@@ -332,5 +462,7 @@ def redelivery(p: Plant, counties: Counties) -> None:
     county = counties.one()
     p.begin("Re-delivery `_2` raises a household's income: W01's threshold rises above its costs")
     a = member(p, county, 44, "户主")
-    hh = p.household(county, "低保边缘家庭", [a, member(p, county, 43, "配偶")], 40000, latest_variants={2: {"income": 6000000}})
+    hh = p.household(
+        county, "低保边缘家庭", [a, member(p, county, 43, "配偶")], 40000, latest_variants={2: {"income": 6000000}}
+    )
     p.settle(a.person, p.day_in(L - 4, 4), 2600000)

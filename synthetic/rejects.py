@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 
 from ingestion import idcard
-from warehouse.generator.calendar import Schedule, month_start, school_year
-from warehouse.generator.contracts import load_specs
-from warehouse.generator.people import PlantedPeople
-from warehouse.generator.writers import BadRow
+from synthetic.calendar import Schedule, month_start, school_year
+from synthetic.contracts import load_specs
+from synthetic.people import PlantedPeople
+from synthetic.writers import BadRow
 
 Row = dict[str, Any]
 
@@ -22,7 +22,14 @@ Row = dict[str, Any]
 class BadRows:
     """Decides, per delivery, which bad rows it carries."""
 
-    def __init__(self, schedule: Schedule, people: PlantedPeople, rng: np.random.Generator, counties: list[str], avoid: set[tuple[str, dt.date]]):
+    def __init__(
+        self,
+        schedule: Schedule,
+        people: PlantedPeople,
+        rng: np.random.Generator,
+        counties: list[str],
+        avoid: set[tuple[str, dt.date]],
+    ):
         self.schedule = schedule
         self.people = people
         self.rng = rng
@@ -44,7 +51,9 @@ class BadRows:
         """A new person (ID, name) and a county, used by no other record."""
         self._n += 1
         county = self.counties[int(self.rng.integers(0, len(self.counties)))]
-        born = dt.date(1960 + int(self.rng.integers(0, 40)), int(self.rng.integers(1, 13)), int(self.rng.integers(1, 28)))
+        born = dt.date(
+            1960 + int(self.rng.integers(0, 40)), int(self.rng.integers(1, 13)), int(self.rng.integers(1, 28))
+        )
         return self.people.make_id(county, born, bool(self.rng.random() < 0.5)), self.people.name(), county
 
     def _row(self, dataset: str, cutoff: dt.date) -> tuple[Row, tuple[str, str, str]]:
@@ -53,40 +62,72 @@ class BadRows:
         n = self._n
         village = f"{county}001001"
         rows: dict[str, Row] = {
-            "mz_member": {"household_id": f"{county}8{n:07d}", "name": name, "id_number": id18, "relation": "子女",
-                          "labour_capacity": "有劳动能力", "health": "健康", "individual_cover": "否"},
-            "ybj_settlement": {"settlement_id": f"JSBAD{n:06d}", "id_number": id18, "name": name, "insured_region": county,
-                               "visit_type": "普通门诊", "provider": "社区卫生服务中心", "settled_on": cutoff - dt.timedelta(days=3),
-                               "total_cost": 12000, "fund_paid": 8000, "critical_illness_paid": 0, "medical_aid_paid": 0,
-                               "self_paid": 4000, "settlement_type": "正常", "original_settlement_id": None},
-            "mz_payment": {"payment_id": f"FFBAD{n:06d}", "period": month_start(cutoff), "household_id": f"{county}8{n:07d}",
-                           "id_number": id18, "programme": "临时救助金", "amount": 50000, "paid_on": cutoff - dt.timedelta(days=5)},
-            "mz_application": {"application_id": f"SQBAD{n:05d}", "applied_on": cutoff - dt.timedelta(days=2), "region_code": village,
-                               "urban_rural": "城市", "applicant_name": name, "applicant_id": id18, "requested_category": "最低生活保障",
-                               "consent": "是", "origin": "新申请", "member_count": 1, "annual_income": 500000,
-                               "financial_assets": 0, "vehicle_count": 0, "extra_property_count": 0},
-            "cl_disability": {"certificate_no": f"{id18}42", "name": name, "id_number": id18, "disability_type": "肢体",
-                              "disability_grade": "二级", "issued_on": cutoff - dt.timedelta(days=400), "living_subsidy": "否", "care_subsidy": "是"},
-            "yjj_disaster": {"relief_id": f"ZHBAD{n:05d}", "hazard": "火灾", "occurred_on": cutoff - dt.timedelta(days=2),
-                             "head_name": name, "head_id": id18, "region_code": village, "people_affected": 2,
-                             "house_damage": "一般损坏", "loss": 300000, "relief_paid": 0},
-            "mz_household": {"household_id": f"{county}8{n:07d}", "region_code": village, "urban_rural": "城市", "head_name": name,
-                             "head_id": id18, "category": "最低生活保障", "status": "在保", "recognised_on": cutoff - dt.timedelta(days=200),
-                             "member_count": 1, "annual_income": 300000, "monthly_benefit": 50000},
-            "nync_monitored": {"rural_household_id": f"{village}8{n:03d}", "head_name": name, "head_id": id18, "region_code": village,
-                               "monitoring_type": "脱贫不稳定户", "identified_on": cutoff - dt.timedelta(days=300),
-                               "risk_status": "未消除", "member_count": 2, "income_per_capita": 800000},
-            "wjw_death": {"certificate_id": f"SWBAD{n:05d}", "name": name, "id_number": id18, "died_on": cutoff - dt.timedelta(days=3)},
-            "rsj_contribution": {"id_number": id18, "name": name, "period": month_start(cutoff), "scheme": "企业职工基本养老保险",
-                                 "wage_base": 400000},
-            "rsj_unemployment": {"registration_id": f"SYBAD{n:05d}", "id_number": id18, "name": name,
-                                 "registered_on": cutoff - dt.timedelta(days=10)},
-            "mz_cremation": {"cremation_id": f"HHFIL{n:05d}", "name": name, "id_number": id18,
-                             "died_on": cutoff - dt.timedelta(days=6), "cremated_on": cutoff - dt.timedelta(days=3)},
-            "jyt_student_aid": {"aid_id": f"ZZFIL{n:05d}", "name": name, "id_number": id18, "stage": "高等教育",
-                                "aid_type": "国家助学金", "amount": 330000, "school_year": school_year(cutoff)},
-            "zjt_housing_aid": {"record_id": f"ZFFIL{n:05d}", "name": name, "id_number": id18, "aid_type": "租赁补贴",
-                                "amount": 240000, "starts_on": cutoff - dt.timedelta(days=20)},
+            "mz_member": {
+                "household_id": f"{county}8{n:07d}", "name": name, "id_number": id18, "relation": "子女",
+                "labour_capacity": "有劳动能力", "health": "健康", "individual_cover": "否",
+            },
+            "ybj_settlement": {
+                "settlement_id": f"JSBAD{n:06d}", "id_number": id18, "name": name, "insured_region": county,
+                "visit_type": "普通门诊", "provider": "社区卫生服务中心", "settled_on": cutoff - dt.timedelta(days=3),
+                "total_cost": 12000, "fund_paid": 8000, "critical_illness_paid": 0, "medical_aid_paid": 0,
+                "self_paid": 4000, "settlement_type": "正常", "original_settlement_id": None,
+            },
+            "mz_payment": {
+                "payment_id": f"FFBAD{n:06d}", "period": month_start(cutoff), "household_id": f"{county}8{n:07d}",
+                "id_number": id18, "programme": "临时救助金", "amount": 50000, "paid_on": cutoff - dt.timedelta(days=5),
+            },
+            "mz_application": {
+                "application_id": f"SQBAD{n:05d}", "applied_on": cutoff - dt.timedelta(days=2), "region_code": village,
+                "urban_rural": "城市", "applicant_name": name, "applicant_id": id18,
+                "requested_category": "最低生活保障", "consent": "是", "origin": "新申请", "member_count": 1,
+                "annual_income": 500000, "financial_assets": 0, "vehicle_count": 0, "extra_property_count": 0,
+            },
+            "cl_disability": {
+                "certificate_no": f"{id18}42", "name": name, "id_number": id18, "disability_type": "肢体",
+                "disability_grade": "二级", "issued_on": cutoff - dt.timedelta(days=400), "living_subsidy": "否",
+                "care_subsidy": "是",
+            },
+            "yjj_disaster": {
+                "relief_id": f"ZHBAD{n:05d}", "hazard": "火灾", "occurred_on": cutoff - dt.timedelta(days=2),
+                "head_name": name, "head_id": id18, "region_code": village, "people_affected": 2,
+                "house_damage": "一般损坏", "loss": 300000, "relief_paid": 0,
+            },
+            "mz_household": {
+                "household_id": f"{county}8{n:07d}", "region_code": village, "urban_rural": "城市",
+                "head_name": name, "head_id": id18, "category": "最低生活保障", "status": "在保",
+                "recognised_on": cutoff - dt.timedelta(days=200), "member_count": 1, "annual_income": 300000,
+                "monthly_benefit": 50000,
+            },
+            "nync_monitored": {
+                "rural_household_id": f"{village}8{n:03d}", "head_name": name, "head_id": id18,
+                "region_code": village, "monitoring_type": "脱贫不稳定户",
+                "identified_on": cutoff - dt.timedelta(days=300), "risk_status": "未消除", "member_count": 2,
+                "income_per_capita": 800000,
+            },
+            "wjw_death": {
+                "certificate_id": f"SWBAD{n:05d}", "name": name, "id_number": id18,
+                "died_on": cutoff - dt.timedelta(days=3),
+            },
+            "rsj_contribution": {
+                "id_number": id18, "name": name, "period": month_start(cutoff), "scheme": "企业职工基本养老保险",
+                "wage_base": 400000,
+            },
+            "rsj_unemployment": {
+                "registration_id": f"SYBAD{n:05d}", "id_number": id18, "name": name,
+                "registered_on": cutoff - dt.timedelta(days=10),
+            },
+            "mz_cremation": {
+                "cremation_id": f"HHFIL{n:05d}", "name": name, "id_number": id18,
+                "died_on": cutoff - dt.timedelta(days=6), "cremated_on": cutoff - dt.timedelta(days=3),
+            },
+            "jyt_student_aid": {
+                "aid_id": f"ZZFIL{n:05d}", "name": name, "id_number": id18, "stage": "高等教育",
+                "aid_type": "国家助学金", "amount": 330000, "school_year": school_year(cutoff),
+            },
+            "zjt_housing_aid": {
+                "record_id": f"ZFFIL{n:05d}", "name": name, "id_number": id18, "aid_type": "租赁补贴",
+                "amount": 240000, "starts_on": cutoff - dt.timedelta(days=20),
+            },
         }  # fmt: skip
         return rows[dataset], person
 

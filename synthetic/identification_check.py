@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
-from warehouse.generator.calendar import age_on
-
-if TYPE_CHECKING:
-    from warehouse.generator.truth_check import Checker, IdentKey
+from synthetic.calendar import age_on
+from synthetic.truth_check import Checker, IdentKey
 
 ORDER = ("特困人员", "最低生活保障", "低保边缘家庭", "刚性支出困难家庭")
 TRANSFER = ("低保边缘家庭", "刚性支出困难家庭")
@@ -90,16 +88,18 @@ def _applications(c: Checker) -> set[IdentKey]:
     return out
 
 
-def _decide(c: Checker, app: dict[str, Any], members: list[dict[str, Any]], open_hh: set[str], belongs: dict[str, set[str]]) -> IdentKey:
+def _decide(
+    c: Checker, app: dict[str, Any], members: list[dict[str, Any]], open_hh: set[str], belongs: dict[str, set[str]]
+) -> IdentKey:
     county, ur = app["region_code"][:6], app["urban_rural"]
     rv = Review(c, county, ur)
     n, income = app["member_count"], app["annual_income"]
     assets, cars, extra = app["financial_assets"], app["vehicle_count"], app["extra_property_count"]
     expenses = (app["medical_expense_12m"] or 0) + (app["education_expense_12m"] or 0)
-    person = members[0] if len(members) == 1 else next((m for m in members if m["id_number"] == app["applicant_id"]), None)
-    supporter_ok = person is not None and (
-        person["has_supporter"] == "无" or person["supporter_capable"] == "无"
+    person = (
+        members[0] if len(members) == 1 else next((m for m in members if m["id_number"] == app["applicant_id"]), None)
     )
+    supporter_ok = person is not None and (person["has_supporter"] == "无" or person["supporter_capable"] == "无")
     tests = {
         "特困人员": lambda: n == 1 and person is not None and supporter_ok
         and _tekun_person(person, app["applied_on"], int(rv.p("tekun_elderly_age")), int(rv.p("tekun_child_age")))
@@ -135,7 +135,9 @@ def _exits(c: Checker) -> set[IdentKey]:
         before = a.filter((pl.col("status") == "在保") & pl.col("category").is_in(["特困人员", "最低生活保障"]))
         after = b.select("household_id", b_status=pl.col("status"), b_category=pl.col("category"))
         left = before.join(after, on="household_id", how="left").filter(
-            pl.col("b_status").is_null() | pl.col("b_status").is_in(["停保", "退出"]) | (pl.col("b_category") != pl.col("category"))
+            pl.col("b_status").is_null()
+            | pl.col("b_status").is_in(["停保", "退出"])
+            | (pl.col("b_category") != pl.col("category"))
         )
         if left.height == 0:
             continue
@@ -154,7 +156,9 @@ def _exits(c: Checker) -> set[IdentKey]:
     return out
 
 
-def _exit_review(c: Checker, row: dict[str, Any], who: set[str], health: dict[str, str | None], a_cut: dt.date, b_cut: dt.date) -> IdentKey:
+def _exit_review(
+    c: Checker, row: dict[str, Any], who: set[str], health: dict[str, str | None], a_cut: dt.date, b_cut: dt.date
+) -> IdentKey:
     county, ur = row["region_code"][:6], row["urban_rural"]
     rv = Review(c, county, ur)
     n, income = row["member_count"], row["annual_income"]

@@ -40,6 +40,4 @@ def build_villages(reference: Reference, rng: np.random.Generator) -> pl.DataFra
         )
         for township, kind in townships:
             rows += [(v, township, county, kind, ur) for v, ur in _villages(township, kind, rng)]
-    return pl.DataFrame(
-        rows, schema=["village", "township", "county", "township_kind", "urban_rural"], orient="row"
-    )
+    return pl.DataFrame(rows, schema=["village", "township", "county", "township_kind", "urban_rural"], orient="row")

@@ -20,12 +20,15 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from warehouse.generator.background_rosters import Rosters
-from warehouse.generator.calendar import Schedule, add_months, age_on, month_start, previous_school_year, school_year
-from warehouse.generator.population import Population
-from warehouse.generator.rand import day, stream
+from synthetic.background_rosters import Rosters
+from synthetic.calendar import Schedule, add_months, age_on, month_start, previous_school_year, school_year
+from synthetic.population import Population
+from synthetic.rand import day, stream
 
-EMPLOYERS = ("山东鲁信实业有限公司", "济南华泰建材有限公司", "青岛海通物流有限公司", "潍坊恒远机械厂", "临沂金源食品有限公司", "淄博新材科技有限公司", "烟台港湾服务有限公司", "济宁宏达纺织有限公司")  # fmt: skip
+EMPLOYERS = (
+    "山东鲁信实业有限公司", "济南华泰建材有限公司", "青岛海通物流有限公司", "潍坊恒远机械厂",
+    "临沂金源食品有限公司", "淄博新材科技有限公司", "烟台港湾服务有限公司", "济宁宏达纺织有限公司",
+)  # fmt: skip
 CAUSES = ("心脑血管疾病", "恶性肿瘤", "呼吸系统疾病", "意外伤害", "其他疾病", "")
 HAZARDS = ("洪涝", "台风", "干旱", "地震", "风雹", "低温冷冻", "雪灾", "火灾", "地质灾害", "其他")
 AID_BY_STAGE = {
@@ -73,7 +76,14 @@ class Events:
             persons.join(exit_members, on="pid", how="anti", maintain_order="left")
             .join(deaths, on="pid", how="left", maintain_order="left")
             .join(pop.members.select("pid", "category0"), on="pid", how="left", maintain_order="left")
-            .select("pid", "id18", "name", "county", "died_on", poor=pl.col("category0").is_in(["特困人员", "最低生活保障"]).fill_null(False))
+            .select(
+                "pid",
+                "id18",
+                "name",
+                "county",
+                "died_on",
+                poor=pl.col("category0").is_in(["特困人员", "最低生活保障"]).fill_null(False),
+            )
         )
         self.contributors = self._contributors()
         self.registrations = self._registrations()
@@ -98,18 +108,25 @@ class Events:
         self_paid = rng.integers(500, 20001, n)
         fund = (self_paid * rng.uniform(0.5, 4.0, n)).astype(np.int64)
         critical = np.where(rng.random(n) < 0.08, (self_paid * rng.uniform(0.1, 0.5, n)).astype(np.int64), 0)
-        aid = np.where(base["poor"].to_numpy() & (rng.random(n) < 0.5), (self_paid * rng.uniform(0.1, 0.6, n)).astype(np.int64), 0)
+        aid = np.where(
+            base["poor"].to_numpy() & (rng.random(n) < 0.5), (self_paid * rng.uniform(0.1, 0.6, n)).astype(np.int64), 0
+        )
         total = self_paid + fund + critical + aid + np.where(rng.random(n) < 0.003, 100, 0)  # a few parts mismatches
         settled = _dates(day(first) + (rng.random(n) * ((cutoff - first).days + 1)).astype(np.int64))
         visit = np.array(["普通门诊", "门诊慢特病", "住院"])[rng.choice(3, n, p=(0.7, 0.2, 0.1))]
         counties = base["county"].to_list()
-        provider = [f"{self.county_names.get(c, '')}{'人民医院' if u < 0.6 else '中医医院'}" for c, u in zip(counties, rng.random(n))]
+        provider = [
+            f"{self.county_names.get(c, '')}{'人民医院' if u < 0.6 else '中医医院'}"
+            for c, u in zip(counties, rng.random(n))
+        ]
         frame = pl.DataFrame(
             {
                 "settlement_id": [f"JS{cutoff:%Y%m}{i:07d}" for i in range(n)],
                 "id_number": base["id18"],
                 "name": base["name"],
-                "insured_region": pl.Series(counties).zip_with(pl.Series(rng.random(n) < 0.85), pl.Series([None] * n, dtype=pl.String)),
+                "insured_region": pl.Series(counties).zip_with(
+                    pl.Series(rng.random(n) < 0.85), pl.Series([None] * n, dtype=pl.String)
+                ),
                 "visit_type": visit,
                 "provider": provider,
                 "settled_on": settled,
@@ -131,7 +148,12 @@ class Events:
 
     @staticmethod
     def _reversals(
-        frame: pl.DataFrame, rng: np.random.Generator, cutoff: dt.date, tag: str, share: float, first: dt.date | None = None
+        frame: pl.DataFrame,
+        rng: np.random.Generator,
+        cutoff: dt.date,
+        tag: str,
+        share: float,
+        first: dt.date | None = None,
     ) -> pl.DataFrame:
         picked = frame.filter(pl.Series(rng.random(frame.height) < share))
         amounts = ["total_cost", "fund_paid", "critical_illness_paid", "medical_aid_paid", "self_paid"]
@@ -151,7 +173,8 @@ class Events:
         amounts = ["total_cost", "fund_paid", "critical_illness_paid", "medical_aid_paid", "self_paid"]
         return picked.with_columns(
             settlement_id=pl.lit(f"JS{cutoff:%Y%m}X") + pl.int_range(pl.len()).cast(pl.String).str.zfill(6),
-            original_settlement_id=pl.lit(f"JS{add_months(cutoff, -14):%Y%m}L") + pl.int_range(pl.len()).cast(pl.String).str.zfill(6),
+            original_settlement_id=pl.lit(f"JS{add_months(cutoff, -14):%Y%m}L")
+            + pl.int_range(pl.len()).cast(pl.String).str.zfill(6),
             settlement_type=pl.lit("冲销"),
             **{a: -(pl.col(a) // 2) for a in amounts},
         )
@@ -173,7 +196,11 @@ class Events:
             rural=pl.col("urban_rural") == "农村",
         )
         members = self.rosters.members_at(k).select("hid", "pid", "id18")
-        holders = self.rosters.subsidy_holders().filter(pl.col("issued_k") <= k).join(members, on="pid", maintain_order="left")
+        holders = (
+            self.rosters.subsidy_holders()
+            .filter(pl.col("issued_k") <= k)
+            .join(members, on="pid", maintain_order="left")
+        )
         subsidy = holders.select(
             household_id=pl.col("hid"), id_number=pl.col("id18"), programme=pl.lit("残疾人两项补贴"),
             amount=pl.Series(rng.integers(100, 301, holders.height) * 100), period=pl.lit(period), rural=pl.lit(False),
@@ -186,13 +213,13 @@ class Events:
         parts.append(temp.with_columns(programme=pl.lit("临时救助金"), amount=pl.lit(150000, dtype=pl.Int64)))
         dibao = regular.filter(pl.col("programme") == "低保金")
         back = dibao.filter(pl.Series(rng.random(dibao.height) < 0.003))  # recovered overpayments
-        parts.append(back.with_columns(amount=-(pl.col("amount") // 2), period=pl.lit(month_start(add_months(period, -1)))))
+        parts.append(
+            back.with_columns(amount=-(pl.col("amount") // 2), period=pl.lit(month_start(add_months(period, -1))))
+        )
         frame = pl.concat(parts).drop("rural")
         n = frame.height
         paid = _dates(day(period) + rng.integers(4, min(25, cutoff.day), n))
-        return frame.with_columns(
-            payment_id=pl.Series([f"FF{cutoff:%Y%m}{i:08d}" for i in range(n)]), paid_on=paid
-        )
+        return frame.with_columns(payment_id=pl.Series([f"FF{cutoff:%Y%m}{i:08d}" for i in range(n)]), paid_on=paid)
 
     # --- rsj_contribution -------------------------------------------------------------------------------
     def _contributors(self) -> pl.DataFrame:
@@ -215,7 +242,8 @@ class Events:
         frames = [
             employed.select("pid", "id18", "name").with_columns(
                 scheme=pl.Series(np.where(rng.random(n_e) < 0.9, "企业职工基本养老保险", "机关事业单位养老保险")),
-                base=pl.Series(rng.integers(3500, 9001, n_e) * 100), start_k=pl.lit(0), stop_k=pl.lit(T), skip=pl.lit(False),
+                base=pl.Series(rng.integers(3500, 9001, n_e) * 100),
+                start_k=pl.lit(0), stop_k=pl.lit(T), skip=pl.lit(False),
             ),
             resident.select("pid", "id18", "name").with_columns(
                 scheme=pl.lit("城乡居民基本养老保险"), base=pl.Series(rng.integers(100, 301, n_r) * 100),
@@ -268,7 +296,9 @@ class Events:
             registration_id=pl.Series([f"SY{c}{i:07d}" for i, c in enumerate(persons["county"].to_list())]),
             registered_on=_dates(registered),
             closed_on=pl.when(pl.Series(closed > 0)).then(pl.Series(closed).cast(pl.Date)).otherwise(None),
-            close_reason=pl.Series(np.array(["就业创业", "达到退休年龄", "其他"])[rng.choice(3, n, p=(0.8, 0.05, 0.15))]),
+            close_reason=pl.Series(
+                np.array(["就业创业", "达到退休年龄", "其他"])[rng.choice(3, n, p=(0.8, 0.05, 0.15))]
+            ),
             receives_benefit=pl.Series(np.array(["是", "否", ""])[rng.integers(0, 3, n)]),
         )
 
@@ -295,7 +325,9 @@ class Events:
     # --- wjw_death / mz_cremation -----------------------------------------------------------------------
     def _death_records(self) -> pl.DataFrame:
         rng = self.rng("death_records")
-        deaths = self.pop.deaths.join(self.pop.persons.select("pid", "id18", "name", "county"), on="pid", maintain_order="left")
+        deaths = self.pop.deaths.join(
+            self.pop.persons.select("pid", "id18", "name", "county"), on="pid", maintain_order="left"
+        )
         n = deaths.height
         died = deaths["died_on"].cast(pl.Int64).to_numpy()
         u = rng.random(n)
@@ -385,7 +417,10 @@ class Events:
                 "name": aided["name"],
                 "id_number": aided["id18"],
                 "stage": stages,
-                "school": [f"{self.county_names.get(c, '')}{'第一' if x < 0.5 else '实验'}学校" for c, x in zip(aided["county"].to_list(), rng.random(n))],
+                "school": [
+                    f"{self.county_names.get(c, '')}{'第一' if x < 0.5 else '实验'}学校"
+                    for c, x in zip(aided["county"].to_list(), rng.random(n))
+                ],
                 "aid_type": [AID_BY_STAGE[s][0] for s in stages],
                 "amount": [AID_BY_STAGE[s][1] for s in stages],
                 "school_year": [year] * n,

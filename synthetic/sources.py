@@ -7,12 +7,12 @@ from typing import Any
 
 import polars as pl
 
-from warehouse.generator import records
-from warehouse.generator.applications import Applicant
-from warehouse.generator.background_events import Events
-from warehouse.generator.background_rosters import Rosters
-from warehouse.generator.contracts import Spec
-from warehouse.generator.plant import POOR, Household, Plant
+from synthetic import records
+from synthetic.applications import Applicant
+from synthetic.background_events import Events
+from synthetic.background_rosters import Rosters
+from synthetic.contracts import Spec
+from synthetic.plant import POOR, Household, Plant
 
 
 class BackgroundSource:
@@ -88,8 +88,9 @@ class PlantedSource:
         in_force_poor = state["status"] == "在保" and state["category"] in POOR
         return {
             "household_id": h.hid, "region_code": h.village, "urban_rural": h.urban_rural, "head_name": head.name,
-            "head_id": head.id18, "category": state["category"], "status": state["status"], "recognised_on": h.recognised_on,
-            "exited_on": state["exited_on"], "member_count": h.member_count or len(members), "annual_income": state["income"],
+            "head_id": head.id18, "category": state["category"], "status": state["status"],
+            "recognised_on": h.recognised_on, "exited_on": state["exited_on"],
+            "member_count": h.member_count or len(members), "annual_income": state["income"],
             "monthly_benefit": h.benefit if in_force_poor else None, "phone": None,
         }  # fmt: skip
 
@@ -97,8 +98,15 @@ class PlantedSource:
         if h.state(k) is None:
             return []
         return [
-            {"household_id": h.hid, "name": m.person.name, "id_number": m.person.id18, "relation": rel,
-             "labour_capacity": m.labour, "health": m.health, "individual_cover": m.cover}  # fmt: skip
+            {
+                "household_id": h.hid,
+                "name": m.person.name,
+                "id_number": m.person.id18,
+                "relation": rel,
+                "labour_capacity": m.labour,
+                "health": m.health,
+                "individual_cover": m.cover,
+            }  # fmt: skip
             for m, rel in h.members_at(k)
         ]
 
@@ -115,7 +123,8 @@ class PlantedSource:
                 continue
             head = next(m.person for m, rel in h.members_at(k) if rel == "户主")
             out.append({
-                "payment_id": f"FFA{h.hid[-8:]}{k:03d}", "period": p.month(k), "household_id": h.hid, "id_number": head.id18,
+                "payment_id": f"FFA{h.hid[-8:]}{k:03d}", "period": p.month(k), "household_id": h.hid,
+                "id_number": head.id18,
                 "programme": "特困供养金" if state["category"] == "特困人员" else "低保金", "amount": h.benefit,
                 "paid_on": p.month(k) + dt.timedelta(days=12),
             })  # fmt: skip

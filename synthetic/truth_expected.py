@@ -7,11 +7,11 @@ from collections import Counter
 import polars as pl
 
 from ingestion.pseudonymise import person_key
-from warehouse.generator.applications import Applicant
-from warehouse.generator.calendar import Schedule
-from warehouse.generator.plant import ExpectedIdentification, ExpectedWarning, Plant, money
-from warehouse.generator.population import Population
-from warehouse.generator.truth_check import CheckResult
+from synthetic.applications import Applicant
+from synthetic.calendar import Schedule
+from synthetic.plant import ExpectedIdentification, ExpectedWarning, Plant, money
+from synthetic.population import Population
+from synthetic.truth_check import CheckResult
 
 
 def _application(a: Applicant, key: bytes) -> ExpectedIdentification:
@@ -41,11 +41,21 @@ def expected_identifications(
     return apps + plant.identifications + _background_exits(population, schedule)
 
 
-def compare(result: CheckResult, warnings: list[ExpectedWarning], identifications: list[ExpectedIdentification]) -> list[str]:
+def compare(
+    result: CheckResult, warnings: list[ExpectedWarning], identifications: list[ExpectedIdentification]
+) -> list[str]:
     """Differences between the independent check and the planted truth (empty when they agree)."""
     problems = []
-    planted = {(w.rule_code, w.sub_case, w.level, w.household_id, w.person_key, w.episode): w.scenario for w in warnings}
-    dupes = [k for k, n in Counter((w.rule_code, w.sub_case, w.level, w.household_id, w.person_key, w.episode) for w in warnings).items() if n > 1]
+    planted = {
+        (w.rule_code, w.sub_case, w.level, w.household_id, w.person_key, w.episode): w.scenario for w in warnings
+    }
+    dupes = [
+        k
+        for k, n in Counter(
+            (w.rule_code, w.sub_case, w.level, w.household_id, w.person_key, w.episode) for w in warnings
+        ).items()
+        if n > 1
+    ]
     problems += [f"planted twice: {d}" for d in dupes]
     for k in sorted(set(planted) - result.warnings):
         problems.append(f"planted but not raised: {k} ({planted[k]})")

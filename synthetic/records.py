@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from warehouse.generator.contracts import Spec
+from synthetic.contracts import Spec
 
 _DTYPES: dict[str, pl.DataType] = {
     "text": pl.String(), "id": pl.String(), "enum": pl.String(), "region": pl.String(),
@@ -36,7 +36,5 @@ def from_rows(spec: Spec, rows: list[dict[str, Any]]) -> pl.DataFrame:
 def conform(spec: Spec, frame: pl.DataFrame) -> pl.DataFrame:
     """Contract column order and dtypes; absent optional columns become null."""
     cols = schema(spec)
-    exprs = [
-        (pl.col(f) if f in frame.columns else pl.lit(None)).cast(dtype).alias(f) for f, dtype in cols.items()
-    ]
+    exprs = [(pl.col(f) if f in frame.columns else pl.lit(None)).cast(dtype).alias(f) for f, dtype in cols.items()]
     return frame.select(exprs)

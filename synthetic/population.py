@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from warehouse.generator import people
-from warehouse.generator.calendar import Schedule
-from warehouse.generator.rand import day, stream
+from synthetic import people
+from synthetic.calendar import Schedule
+from synthetic.rand import day, stream
 
 CATEGORIES = ("最低生活保障", "特困人员", "低保边缘家庭", "刚性支出困难家庭", "其他困难人员", "防止返贫监测对象")
 CATEGORY_P = (0.66, 0.14, 0.10, 0.05, 0.03, 0.02)
@@ -39,8 +39,10 @@ class Population:
 
 def _pick_villages(villages: pl.DataFrame, counties: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A random village inside each given county (row indexes into `villages`)."""
-    table = villages.with_row_index("i").group_by("county", maintain_order=True).agg(
-        pl.col("i").min().alias("first"), pl.len().alias("n")
+    table = (
+        villages.with_row_index("i")
+        .group_by("county", maintain_order=True)
+        .agg(pl.col("i").min().alias("first"), pl.len().alias("n"))
     )
     lookup = dict(zip(table["county"].to_list(), zip(table["first"].to_list(), table["n"].to_list())))
     first = np.array([lookup[c][0] for c in counties], dtype=np.int64)
@@ -126,9 +128,11 @@ class PopulationBuilder:
     # --- members --------------------------------------------------------------------------------------
     def members(self, households: pl.DataFrame) -> pl.DataFrame:
         rng = self.rng("members")
-        rows = households.select("hid", "size", "category0", "county", "village", "exit_kind").with_columns(
-            idx=pl.int_ranges(0, pl.col("size"))
-        ).explode("idx")
+        rows = (
+            households.select("hid", "size", "category0", "county", "village", "exit_kind")
+            .with_columns(idx=pl.int_ranges(0, pl.col("size")))
+            .explode("idx")
+        )
         n = rows.height
         idx = rows["idx"].to_numpy()
         tekun = (rows["category0"] == "特困人员").to_numpy()
@@ -317,9 +321,8 @@ def _nync(builder: PopulationBuilder, persons: pl.DataFrame, hh: pl.DataFrame, m
     rng = builder.rng("nync")
     T = builder.T
     own = persons.filter(pl.col("role") == "nync").select("pid", "village", "county")
-    rural_heads = (
-        hh.filter((pl.col("urban_rural") == "农村") & (pl.col("category0") == "最低生活保障"))
-        .select(pid=pl.col("head_pid"), village=pl.col("village"), county=pl.col("county"))
+    rural_heads = hh.filter((pl.col("urban_rural") == "农村") & (pl.col("category0") == "最低生活保障")).select(
+        pid=pl.col("head_pid"), village=pl.col("village"), county=pl.col("county")
     )
     shared = rural_heads.filter(pl.Series(rng.random(rural_heads.height) < 0.05))
     heads = pl.concat([own, shared])
@@ -330,7 +333,9 @@ def _nync(builder: PopulationBuilder, persons: pl.DataFrame, hh: pl.DataFrame, m
     cleared_k = np.where(u > 0.95, 0, cleared_k)
     cut = np.array([day(c) for c in builder.schedule.monthly], dtype=np.int64)
     identified = np.where(
-        enter == 0, day(builder.schedule.window_start) - rng.integers(30, 4 * 365, n), cut[enter] - rng.integers(0, 27, n)
+        enter == 0,
+        day(builder.schedule.window_start) - rng.integers(30, 4 * 365, n),
+        cut[enter] - rng.integers(0, 27, n),
     )
     heads = heads.with_columns(
         rank=pl.int_range(pl.len()).over("village"),

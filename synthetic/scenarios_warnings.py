@@ -8,13 +8,19 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
-from warehouse.generator.calendar import add_months, month_start, school_year, previous_school_year
-from warehouse.generator.params import ceil_cents, cents
-from warehouse.generator.plant import Member, Plant
-from warehouse.generator.scenario_kit import (
-    Counties, born_for_age_at, member, months, run_month, spread, w01_threshold, window_months,
+from synthetic.calendar import add_months, month_start, previous_school_year, school_year
+from synthetic.params import ceil_cents, cents
+from synthetic.plant import Member, Plant
+from synthetic.scenario_kit import (
+    Counties,
+    born_for_age_at,
+    member,
+    months,
+    run_month,
+    spread,
+    w01_threshold,
+    window_months,
 )  # fmt: skip
-
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,12 @@ def w01(p: Plant, counties: Counties) -> None:
         p.expect("W01", "橙", hh.hid, "W01")
     for county in counties.take(2):
         p.begin("W01 红: ≥ ¥50,000 (低保, medical aid on every claim so W08(c) stays quiet)")
-        hh = p.household(county, "最低生活保障", [member(p, county, 52, "户主"), member(p, county, 50, "配偶"), member(p, county, 14, "子女")], 12000)
+        hh = p.household(
+            county,
+            "最低生活保障",
+            [member(p, county, 52, "户主"), member(p, county, 50, "配偶"), member(p, county, 14, "子女")],
+            12000,
+        )
         spread(p, [m.person for m in hh.members[:2]], cents(p.p("w01_red", county)) + 200000, [L - 7, L - 1], aid=50000)
         p.expect("W01", "红", hh.hid, "W01")
     county = counties.one()
@@ -89,7 +100,9 @@ def w02(p: Plant, counties: Counties) -> dict[str, object]:
         p.begin("W02: a working-age 有劳动能力 spouse dies (both sources) and is removed from the roster")
         k = L - 4
         spouse = member(p, county, 44, "配偶", leave_k=k + 1)
-        hh = p.household(county, "低保边缘家庭", [member(p, county, 47, "户主"), spouse, member(p, county, 12, "子女")], 30000)
+        hh = p.household(
+            county, "低保边缘家庭", [member(p, county, 47, "户主"), spouse, member(p, county, 12, "子女")], 30000
+        )
         p.death(spouse.person, p.day_in(k, 12), crem_delay=12 + 7 * i)
         p.expect("W02", "红", hh.hid, f"death:{p.pk(spouse.person)}", spouse.person)
         found.setdefault("w02_household", hh)
@@ -105,7 +118,13 @@ def w02(p: Plant, counties: Counties) -> dict[str, object]:
     k = L - 5
     head = member(p, county, 50, "户主", leave_k=k + 1)
     spouse = member(p, county, 49, "配偶", relation_from=(k + 1, "户主"))
-    hh = p.household(county, "低保边缘家庭", [head, spouse, member(p, county, 70, "父母")], 28000, changes=[(L - 1, {"status": "停保"})])
+    hh = p.household(
+        county,
+        "低保边缘家庭",
+        [head, spouse, member(p, county, 70, "父母")],
+        28000,
+        changes=[(L - 1, {"status": "停保"})],
+    )
     p.death(head.person, p.day_in(k, 20))
     p.expect("W02", "红", hh.hid, f"death:{p.pk(head.person)}", head.person)
     county = counties.one()
@@ -227,7 +246,10 @@ def w03b(p: Plant, counties: Counties) -> None:
     p.expect("W03", "橙", hh.hid, f"gap:{p.pk(a.person)}:{g1:%Y-%m}", a.person, sub="b")
     near = {
         "W03(b) near miss: only 5 of 12 months": (months(p, -6, -2), "企业职工基本养老保险"),
-        "W03(b) near miss: contributes again in the run month": (months(p, -9, -3) + [run_month(p)], "企业职工基本养老保险"),
+        "W03(b) near miss: contributes again in the run month": (
+            months(p, -9, -3) + [run_month(p)],
+            "企业职工基本养老保险",
+        ),
         "W03(b) near miss: 城乡居民 scheme does not count": (months(p, -10, -2), "城乡居民基本养老保险"),
     }
     for name, (when, scheme) in near.items():
@@ -288,7 +310,9 @@ def d02(p: Plant, counties: Counties) -> None:
     county = counties.one()
     p.begin("D02: head of a 退出 household (not monitored) with 倒塌")
     a = member(p, county, 61, "户主")
-    hh = p.household(county, "低保边缘家庭", [a], 16000, changes=[(L - 3, {"status": "退出", "exited_on": p.day_in(L - 3, 5)})])
+    hh = p.household(
+        county, "低保边缘家庭", [a], 16000, changes=[(L - 3, {"status": "退出", "exited_on": p.day_in(L - 3, 5)})]
+    )
     rid = p.disaster(a.person, hh.village, "倒塌", 600000, p.day_in(L - 1, 2))
     p.expect("D02", "黄", "", f"disaster:{rid}", a.person)
     county = counties.one()
@@ -305,7 +329,9 @@ def w05(p: Plant, counties: Counties) -> None:
     for county in counties.take(2):
         p.begin("W05 低保: wage base / 家庭人口数 above S")
         a = member(p, county, 40, "户主")
-        hh = p.household(county, "最低生活保障", [a, member(p, county, 38, "配偶", labour="无劳动能力")], 10000, urban_rural="城市")
+        hh = p.household(
+            county, "最低生活保障", [a, member(p, county, 38, "配偶", labour="无劳动能力")], 10000, urban_rural="城市"
+        )
         p.contribute(a.person, every, cents(p.s(hh) * 2) + 10000)
         p.expect("W05", "黄", hh.hid, "W05")
     county = counties.one()
@@ -516,7 +542,7 @@ def d01(p: Plant, counties: Counties) -> None:
         county = counties.one()
         p.begin(name)
         limit = cents(p.p("d01_self_paid", county))
-        parts = [limit + offsets[0]] + [o for o in offsets[1:]]
+        parts = [limit + offsets[0]] + list(offsets[1:])
         who = p.person(county, 62)
         for i, amount in enumerate(parts):
             p.settle(who, p.day_in(L - 2 - 4 * i, 12), amount)

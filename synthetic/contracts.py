@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "ingestion" / "contracts"
+CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "ingestion" / "contracts"
 DELIVERED = (  # every dataset except feedback, which comes back from staff later
     "mz_household", "mz_member", "mz_payment", "mz_application", "mz_application_member",
     "wjw_death", "mz_cremation", "ybj_settlement", "rsj_unemployment", "rsj_contribution",

@@ -5,7 +5,7 @@ department delivery of the history, messy within spec/EXTRACTS.md) and `<root>/t
 platform must land, reject, raise and decide at the run date). See README.md in this folder.
 """
 
-from warehouse.generator.generate import GenerationError, generate_province
-from warehouse.generator.summary import GenerationSummary
+from synthetic.generate import GenerationError, generate_province
+from synthetic.summary import GenerationSummary
 
 __all__ = ["GenerationError", "GenerationSummary", "generate_province"]

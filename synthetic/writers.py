@@ -15,9 +15,9 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
-from warehouse.generator import records
-from warehouse.generator.contracts import Spec
-from warehouse.generator.messy import Style, excel_value, header_of, mess_cells, render_text, title_of
+from synthetic import records
+from synthetic.contracts import Spec
+from synthetic.messy import Style, excel_value, header_of, mess_cells, render_text, title_of
 
 FIXED_CREATED = dt.datetime(2026, 1, 1)  # workbook metadata: fixed so files are byte-identical per seed
 
@@ -66,16 +66,16 @@ def write_delivery(
         columns = [columns[i] for i in rng.permutation(len(columns))]
     headers = {c.field: header_of(c, style) for c in columns}
     where = {int(idx): pos + 1 for pos, idx in enumerate(order) if idx >= good}
-    rejections = tuple(
-        Rejection(file_name, where[good + j], headers[b.field], b.reason) for j, b in enumerate(bad)
-    )
+    rejections = tuple(Rejection(file_name, where[good + j], headers[b.field], b.reason) for j, b in enumerate(bad))
     path = inbox / file_name
     path.parent.mkdir(parents=True, exist_ok=True)
     if style.fmt == "xlsx":
         bad_cells = {(good + j, b.field): b.raw for j, b in enumerate(bad)}
         _xlsx(path, spec, title_of(title, cutoff), cutoff, full, text, order, columns, headers, style, bad_cells)
     else:
-        empty_as_null = [pl.when(pl.col(c.field) == "").then(None).otherwise(pl.col(c.field)).alias(c.field) for c in columns]
+        empty_as_null = [
+            pl.when(pl.col(c.field) == "").then(None).otherwise(pl.col(c.field)).alias(c.field) for c in columns
+        ]
         ordered = text.select(empty_as_null).rename(headers)[order]
         _csv(path, ordered, style)
     return Written(file_name, good + len(bad), rejections, style)
@@ -83,7 +83,9 @@ def write_delivery(
 
 def _csv(path: Path, text: pl.DataFrame, style: Style) -> None:
     if style.encoding != "gb18030":
-        text.write_csv(path, include_bom=style.encoding == "utf-8-sig", line_terminator=style.newline, quote_style="necessary")
+        text.write_csv(
+            path, include_bom=style.encoding == "utf-8-sig", line_terminator=style.newline, quote_style="necessary"
+        )
         return
     buffer = io.BytesIO()
     text.write_csv(buffer, line_terminator=style.newline, quote_style="necessary")

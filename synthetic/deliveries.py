@@ -8,21 +8,21 @@ from typing import Any
 import polars as pl
 
 from ingestion.settings import DataRoot
-from warehouse.generator import records
-from warehouse.generator.applications import Applicant
-from warehouse.generator.background_events import Events
-from warehouse.generator.background_rosters import Rosters
-from warehouse.generator.calendar import Schedule
-from warehouse.generator.contracts import DELIVERED, Spec, load_specs
-from warehouse.generator.messy import choose_style
-from warehouse.generator.people import PlantedPeople
-from warehouse.generator.plant import ExpectedIdentification, ExpectedWarning, Plant
-from warehouse.generator.rand import stream
-from warehouse.generator.rejects import BadRows
-from warehouse.generator.sources import ApplicationSource, BackgroundSource, PlantedSource
-from warehouse.generator.store import RecordStore
-from warehouse.generator.truth import Landing, write_truth
-from warehouse.generator.writers import BadRow, Written, write_delivery
+from synthetic import records
+from synthetic.applications import Applicant
+from synthetic.background_events import Events
+from synthetic.background_rosters import Rosters
+from synthetic.calendar import Schedule
+from synthetic.contracts import DELIVERED, Spec, load_specs
+from synthetic.messy import choose_style
+from synthetic.people import PlantedPeople
+from synthetic.plant import ExpectedIdentification, ExpectedWarning, Plant
+from synthetic.rand import stream
+from synthetic.rejects import BadRows
+from synthetic.sources import ApplicationSource, BackgroundSource, PlantedSource
+from synthetic.store import RecordStore
+from synthetic.truth import Landing, write_truth
+from synthetic.writers import BadRow, Written, write_delivery
 
 XLSX_LIMIT = 5_000  # rows: larger deliveries are CSV (xlsxwriter writes only ~50k cells a second)
 TITLES = {
@@ -65,7 +65,9 @@ class Deliveries:
         name = f"{dataset}_{cutoff:%Y%m%d}{suffix}.{fmt}"
         return f"{dataset}/{name}" if rng.random() < 0.4 else name
 
-    def write(self, spec: Spec, cutoff: dt.date, seq: int, frame: pl.DataFrame, bad: list[BadRow], status: str = "landed") -> Written:
+    def write(
+        self, spec: Spec, cutoff: dt.date, seq: int, frame: pl.DataFrame, bad: list[BadRow], status: str = "landed"
+    ) -> Written:
         rows = frame.height + len(bad)
         style = choose_style(self._i, rows, stream(self.seed, "style", spec.dataset, cutoff, seq), XLSX_LIMIT)
         self._i += 1
@@ -122,11 +124,21 @@ class Deliveries:
             frame = frame.with_columns(pl.col(c.field) * 100 for c in spec.columns if c.kind == "amount")
         else:
             frame = pl.concat([frame, frame.filter(pl.Series(rng.random(frame.height) < 0.05))])
-        for i, landing in enumerate(self.landings):  # the good delivery is superseded at landing, then restored by the hold
-            if landing.dataset == spec.dataset and landing.cutoff_date == cutoff.isoformat() and landing.status == "landed":
+        for i, landing in enumerate(
+            self.landings
+        ):  # the good delivery is superseded at landing, then restored by the hold
+            if (
+                landing.dataset == spec.dataset
+                and landing.cutoff_date == cutoff.isoformat()
+                and landing.status == "landed"
+            ):
                 self.landings[i] = Landing(**{**landing.__dict__, "status": "superseded"})
         written = self.write(spec, cutoff, seq, frame, [])
         self.holds.append((written.file_name, spec.dataset, problem))
 
-    def write_truth(self, warnings: list[ExpectedWarning], identifications: list[ExpectedIdentification], manifest: dict[str, Any]) -> dict[str, int]:
-        return write_truth(self.root.truth, warnings, identifications, self.rejections, self.landings, self.holds, manifest)
+    def write_truth(
+        self, warnings: list[ExpectedWarning], identifications: list[ExpectedIdentification], manifest: dict[str, Any]
+    ) -> dict[str, int]:
+        return write_truth(
+            self.root.truth, warnings, identifications, self.rejections, self.landings, self.holds, manifest
+        )
