@@ -5,8 +5,11 @@ Every reader yields the same shape: one string column per contract field (`""` w
 cannot be read at all, e.g. a ragged row) and, per `id` field, `_num_<field>` (the cell was a number).
 
 CSV is read by pyarrow's streaming reader (fast, multi-line quoted fields); if a row has the wrong
-number of fields or the line count does not add up (blank lines inside), the file is read again by
-Python's csv module, which is slow but knows every row's physical line.
+number of fields, the line count does not add up (blank lines inside) or a row has no value in any field, the
+file is read again by Python's csv module, which is slow but knows every row's physical line.
+
+A row with no value in any cell (`,,,,` in CSV, an empty or spaces-only row in XLSX, as spreadsheets leave below
+the data) is not a data row: like a blank line, it is neither landed nor rejected and not counted.
 """
 
 from __future__ import annotations
@@ -297,6 +300,8 @@ def _fast_batches(path: Path, hmap: HeaderMap, contract: Contract, expected_line
             raise SlowPathNeeded(f"{len(ragged)} ragged row(s)")
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)
+        if _has_empty_rows(frame):
+            raise SlowPathNeeded("rows with no value in any field")
         columns = frame.get_columns()
         height = frame.height
         index = pl.int_range(0, height, eager=True, dtype=pl.Int64)
@@ -310,6 +315,15 @@ def _fast_batches(path: Path, hmap: HeaderMap, contract: Contract, expected_line
         raise SlowPathNeeded(f"{len(ragged)} ragged row(s)")
     if seen and 1 + seen + newlines_seen != expected_lines:
         raise SlowPathNeeded("blank lines inside the file")
+
+
+def _has_empty_rows(frame: pl.DataFrame) -> bool:
+    # cheap: only rows whose first field is empty are looked at across every field
+    first = frame.get_column(frame.columns[0])
+    candidates = frame.filter(first.str.strip_chars() == "")
+    return not candidates.is_empty() and bool(
+        candidates.select(pl.all_horizontal(pl.all().str.strip_chars() == "")).to_series().any()
+    )
 
 
 def _newlines_per_row(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
@@ -346,8 +360,8 @@ def _slow_batches(path: Path, hmap: HeaderMap, contract: Contract) -> Iterator[p
             except csv.Error as err:
                 raise FileRejected(UNREADABLE, f"CSV cannot be parsed near line {reader.line_num}: {err}") from None
             start, previous = previous + 1, reader.line_num
-            if not record:
-                continue  # a blank line is not a data row
+            if not any(value.strip() for value in record):
+                continue  # a blank line, or a row with no value in any field, is not a data row
             data_row += 1
             problem = None
             if len(record) != width:

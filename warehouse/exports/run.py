@@ -101,7 +101,13 @@ def _rows(root: DataRoot, warnings: pl.DataFrame, households: pl.DataFrame, refe
         households.select("household_id", "head_person_key"), on="household_id", how="left"
     )
     people = identities(root, [*open_["person_key"].to_list(), *open_["head_person_key"].to_list()])
-    return workbook_rows(warnings, households, people, township_names=_township_names(reference))
+    return workbook_rows(
+        warnings,
+        households,
+        people,
+        township_names=_township_names(reference),
+        village_names=dict(reference.villages.iter_rows()),
+    )
 
 
 def _township_names(reference: Reference) -> dict[str, str]:

@@ -1,6 +1,7 @@
 -- Every case the identification engine decides at the run date, one row each, with every figure its tests
 -- compare (RULES.md §3, §5): each application of mz_application (the latest version), and each household
--- leaving 特困/低保 between two snapshots (退出复核). S and D are those in force on the run date for the case's
+-- leaving 特困/低保 between two snapshots (退出复核), on the figures of the latest snapshot showing it (the later one
+-- when it is still listed, the earlier one when it is absent: int_identification_exits.figures_cutoff). S and D are those in force on the run date for the case's
 -- county and 城乡类别; parameters are the county's at the run date (nothing here is a literal threshold).
 with applications as (
     select * from {{ ref('stg_mz__applications') }}
@@ -84,6 +85,7 @@ application_cases as (
         a.previous_household_id,
         cast(null as date) as from_cutoff,
         cast(null as date) as to_cutoff,
+        cast(null as date) as figures_cutoff,
         cast(null as varchar) as previous_category,
         cast(null as varchar) as exit_reason,
         a.applied_on,
@@ -113,7 +115,8 @@ application_cases as (
     left join subjects as s on s.application_id = a.application_id
 ),
 
--- a household leaving 特困/低保: its roster row before it left, and its members' trailing-12-month 个人负担 as medical costs
+-- a household leaving 特困/低保: its roster row in the latest snapshot showing it, and its members' (of that snapshot)
+-- trailing-12-month 个人负担 as medical costs
 exit_medical as (
     select
         m.case_id,
@@ -132,6 +135,7 @@ exit_cases as (
         cast(null as varchar) as previous_household_id,
         e.from_cutoff,
         e.to_cutoff,
+        e.figures_cutoff,
         e.previous_category,
         e.exit_reason,
         cast(null as date) as applied_on,
@@ -160,7 +164,7 @@ exit_cases as (
     from exits as e
     inner join households as h
         on h.household_id = e.household_id
-       and h.snapshot_cutoff = e.from_cutoff
+       and h.snapshot_cutoff = e.figures_cutoff
     left join exit_medical as x
         on x.case_id = 'exit:' || e.household_id || ':' || {{ fmt_date('e.from_cutoff') }}
 ),

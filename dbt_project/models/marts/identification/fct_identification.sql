@@ -74,6 +74,7 @@ final as (
         c.previous_category,
         -- beyond spec/OUTPUTS.md §1 (added, nothing renamed)
         c.case_id,
+        c.figures_cutoff,
         c.exit_reason,
         c.previous_household_id,
         c.requested_category,
