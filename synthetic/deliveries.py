@@ -17,6 +17,7 @@ from synthetic.contracts import DELIVERED, Spec, load_specs
 from synthetic.messy import choose_style
 from synthetic.people import PlantedPeople
 from synthetic.plant import ExpectedIdentification, ExpectedWarning, Plant
+from synthetic.quirks import DeliveryQuirks
 from synthetic.rand import stream
 from synthetic.rejects import BadRows
 from synthetic.sources import ApplicationSource, BackgroundSource, PlantedSource
@@ -38,26 +39,38 @@ class Deliveries:
     def __init__(
         self, root: DataRoot, seed: int, schedule: Schedule, plant: Plant, rosters: Rosters, events: Events,
         applicants: list[Applicant], people: PlantedPeople, counties: list[str], store: RecordStore | None,
+        quirks: DeliveryQuirks | None = None,
     ) -> None:  # fmt: skip
         self.root, self.seed, self.schedule, self.store = root, seed, schedule, store
+        self.quirks = quirks or DeliveryQuirks()
         self.specs = load_specs()
         self.background = BackgroundSource(schedule, rosters, events)
         self.planted = PlantedSource(plant)
         self.apps = ApplicationSource(applicants)
         latest = schedule.monthly[-1]
-        self.bad = BadRows(schedule, people, stream(seed, "bad rows"), counties, avoid={("mz_household", latest)})
+        avoid = {("mz_household", latest), *self.quirks.late}  # a late delivery's rows come with the next one
+        self.bad = BadRows(schedule, people, stream(seed, "bad rows"), counties, avoid=avoid)
         self.landings: list[Landing] = []
         self.rejections: list[tuple[str, int, str, str]] = []
         self.holds: list[tuple[str, str, str]] = []
         self.styles: list[dict[str, Any]] = []
         self._i = 0
         self._last_frame = pl.DataFrame()
+        self._background: tuple[str, dt.date, pl.DataFrame] | None = None
 
     # --- one delivery -----------------------------------------------------------------------------------------
     def frame(self, spec: Spec, cutoff: dt.date, seq: int) -> pl.DataFrame:
         if spec.dataset in ("mz_application", "mz_application_member"):
-            return self.apps.frame(spec, cutoff)
-        return pl.concat([self.background.frame(spec, cutoff), self.planted.frame(spec, cutoff, seq)])
+            frame = self.apps.frame(spec, cutoff)
+        else:
+            frame = pl.concat([self._background_frame(spec, cutoff), self.planted.frame(spec, cutoff, seq)])
+        return self.quirks.edit(spec, cutoff, seq, frame)
+
+    def _background_frame(self, spec: Spec, cutoff: dt.date) -> pl.DataFrame:
+        """Built once per delivery (a re-delivery `_2` starts from the same rows; increments are made in order)."""
+        if self._background is None or self._background[:2] != (spec.dataset, cutoff):
+            self._background = (spec.dataset, cutoff, self.background.frame(spec, cutoff))
+        return self._background[2]
 
     def file_name(self, dataset: str, cutoff: dt.date, seq: int, fmt: str) -> str:
         rng = stream(self.seed, "placement", dataset, cutoff, seq)
@@ -73,7 +86,10 @@ class Deliveries:
         self._i += 1
         name = self.file_name(spec.dataset, cutoff, seq, style.fmt)
         rng = stream(self.seed, "file", name)
-        written = write_delivery(self.root.inbox, name, spec, TITLES[spec.dataset], cutoff, frame, bad, style, rng)
+        extras = self.quirks.extras(spec.dataset, cutoff, seq)
+        written = write_delivery(
+            self.root.inbox, name, spec, TITLES[spec.dataset], cutoff, frame, bad, style, rng, extras
+        )
         rejected = len(written.rejections)
         self.landings.append(
             Landing(name, spec.dataset, cutoff.isoformat(), str(seq), status, rows, rows - rejected, rejected)
@@ -86,10 +102,17 @@ class Deliveries:
     def write_all(self, bad_deliveries: bool) -> None:
         for dataset in DELIVERED:
             spec = self.specs[dataset]
+            late: pl.DataFrame | None = None  # rows of a delivery the department did not send on time
             for cutoff in self.schedule.cutoffs(spec.frequency):
-                seqs = self.planted.seqs(dataset, cutoff)
+                seqs = self.quirks.seqs(dataset, cutoff, self.planted.seqs(dataset, cutoff))
+                if (dataset, cutoff) in self.quirks.late:  # its increments come with the next delivery
+                    late = self.frame(spec, cutoff, 1) if spec.kind == "increment" else None
+                    continue
+                carried, late = late, None
                 for seq in seqs:
                     frame = self.frame(spec, cutoff, seq)
+                    if carried is not None:  # two months at once
+                        frame = pl.concat([carried, frame])
                     bad = self.bad.for_delivery(dataset, cutoff) if seq == 1 else []
                     if frame.height == 0 and not bad:
                         frame = records.from_rows(spec, [self.bad.filler(dataset, cutoff)])

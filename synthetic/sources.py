@@ -86,10 +86,11 @@ class PlantedSource:
         members = h.members_at(k)
         head = next(m.person for m, rel in members if rel == "户主")
         in_force_poor = state["status"] == "在保" and state["category"] in POOR
-        return {
-            "household_id": h.hid, "region_code": h.village, "urban_rural": h.urban_rural, "head_name": head.name,
+        return {  # a change may also move the household or give it a new 认定日期 (synthetic/quirks.py)
+            "household_id": h.hid, "region_code": state.get("village", h.village),
+            "urban_rural": state.get("urban_rural", h.urban_rural), "head_name": head.name,
             "head_id": head.id18, "category": state["category"], "status": state["status"],
-            "recognised_on": h.recognised_on, "exited_on": state["exited_on"],
+            "recognised_on": state.get("recognised_on", h.recognised_on), "exited_on": state["exited_on"],
             "member_count": h.member_count or len(members), "annual_income": state["income"],
             "monthly_benefit": h.benefit if in_force_poor else None, "phone": None,
         }  # fmt: skip

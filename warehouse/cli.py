@@ -39,6 +39,12 @@ def generate(
     bad_deliveries: bool = typer.Option(
         False, "--bad-deliveries", help="Also deliver a truncated roster, amounts ×100 and duplicated keys."
     ),
+    quirks: bool = typer.Option(
+        False, "--quirks", help="Plant every real-world quirk (synthetic/quirks.py) with its truth."
+    ),
+    quirk: list[str] = typer.Option(
+        [], "--quirk", help="Plant only this quirk (repeatable), e.g. --quirk certificate_gap --quirk late_department."
+    ),
     check: bool | None = typer.Option(
         None, "--check/--no-check", help="Verify the truth independently (default: up to 50,000 households)."
     ),
@@ -52,7 +58,7 @@ def generate(
         with console.status(f"Generating {households:,} households, {months} months to {run_date}…"):
             summary = generate_province(
                 root, households=households, months=months, seed=seed, run_date=dt.date.fromisoformat(run_date),
-                bad_deliveries=bad_deliveries, overwrite=overwrite, check_truth=check,
+                bad_deliveries=bad_deliveries, overwrite=overwrite, check_truth=check, quirks=quirks or quirk,
             )  # fmt: skip
     except GenerationError as e:
         console.print(f"[red]{e}[/red]")
