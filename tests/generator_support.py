@@ -55,7 +55,8 @@ def read_delivery(root: Path, file_name: str, style: dict[str, Any]) -> Table:
     required = {fold(c.header) for c in spec.columns if c.required}
     at = next(i for i, r in enumerate(grid) if required <= {fold(str(v)) for v in r if v is not None})
     headers = [str(h) for h in grid[at]]
-    return Table(spec.dataset, headers, [by_header[fold(h)] for h in headers], grid[at + 1 :])
+    rows = [r for r in grid[at + 1 :] if any(str(v).strip() for v in r if v is not None)]  # empty rows: not data
+    return Table(spec.dataset, headers, [by_header[fold(h)] for h in headers], rows)
 
 
 def truth_rows(root: Path, name: str) -> list[dict[str, str]]:

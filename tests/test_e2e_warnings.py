@@ -1,5 +1,6 @@
-"""The synthetic province end to end: generate ~1,000 households, land the inbox, build at the run date and
-score fct_warnings against truth/expected_warnings.csv exactly — no warning missing, none extra."""
+"""The synthetic province end to end: generate ~1,000 households with every real-world quirk (synthetic/quirks.py),
+land the inbox, build at the run date and score fct_warnings against truth/expected_warnings.csv exactly — no
+warning missing, none extra."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ KEY = ["rule_code", "sub_case", "level", "household_id", "person_key", "episode"
 
 
 def _make(root: DataRoot) -> None:
-    generate_province(root, households=HOUSEHOLDS, months=12, seed=SEED, run_date=RUN)
+    generate_province(root, households=HOUSEHOLDS, months=12, seed=SEED, run_date=RUN, quirks=True)
     land_inbox(root)
     build(root, RUN)
 

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import hashlib
+import io
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from generator_support import read_delivery, styles, truth_rows
+from generator_support import manifest, read_delivery, styles, truth_rows
 
 from ingestion import idcard
 from ingestion.settings import DataRoot
 from synthetic import GenerationError, generate_province
 from synthetic.contracts import load_specs
+from synthetic.quirks import ALL_QUIRKS
 
 RUN = dt.date(2026, 10, 31)
-ARGS = {"households": 300, "months": 12, "seed": 11, "run_date": RUN}
+ARGS = {"households": 300, "months": 12, "seed": 11, "run_date": RUN, "quirks": True}
 KEY = "5a" * 32  # the same pseudonymisation secret for every generation, so truth files compare byte for byte
 ID_REASONS = {"bad_id_format", "invalid_province", "invalid_birth_date", "bad_check_digit", "id_spreadsheet_mangled"}
 
@@ -236,6 +239,88 @@ def test_no_rejected_row_belongs_to_a_planted_scenario(province: Path) -> None:
             if field in ("id_number", "head_id", "applicant_id") and isinstance(cell, str):
                 with contextlib.suppress(idcard.IdError):
                     assert person_key(idcard.normalise_id(cell), key) not in planted
+
+
+# --- real-world quirks ---------------------------------------------------------------------------------------------
+def test_every_quirk_is_planted(province: Path) -> None:
+    planted = manifest(province)
+    assert set(planted["quirks"]) == ALL_QUIRKS and len(ALL_QUIRKS) >= 15
+    scenarios = " ".join(planted["scenarios"])
+    assert [q for q in sorted(ALL_QUIRKS - {"reference_files"}) if f"quirk {q}:" not in scenarios] == []
+    assert "quirk standard_change: not planted" not in scenarios
+
+
+def test_quirks_shape_the_deliveries(province: Path) -> None:
+    landings = truth_rows(province, "expected_landings.csv")
+
+    def cutoffs(dataset: str, status: str = "landed") -> list[str]:
+        return sorted(r["cutoff_date"] for r in landings if r["dataset"] == dataset and r["status"] == status)
+
+    assert len(cutoffs("cl_disability")) == 11 and RUN.isoformat() not in cutoffs("cl_disability")  # a month late
+    settlements = cutoffs("ybj_settlement")
+    assert len(settlements) == 11 and settlements[-1] == RUN.isoformat()  # one month came with the next
+    old = [r for r in landings if r["dataset"] == "ybj_settlement" and r["seq"] == "2"]
+    assert len(old) == 1 and old[0]["cutoff_date"] < settlements[-3] and old[0]["status"] == "landed"
+    assert old[0]["cutoff_date"] in cutoffs("ybj_settlement", "superseded")
+
+
+def test_legacy_ids_fill_whole_files(province: Path) -> None:
+    style = styles(province)
+    whole = 0
+    for name in style:
+        table = read_delivery(province, name, style[name])
+        if "id_number" not in table.fields:
+            continue
+        cells = [str(row[table.fields.index("id_number")]).strip() for row in table.rows]
+        legacy = sum(len(c) == 15 for c in cells)
+        modern_19xx = sum(len(c) == 18 and c[6:8] == "19" for c in cells)  # anyone born 1900-1999 in 18 digits
+        whole += legacy > 0 and modern_19xx <= len(cells) // 50  # (a planted bad row may keep its 18 digits)
+    assert whole >= 2  # a month of settlements and a member roster, as a legacy system exports them
+
+
+def test_some_files_end_with_empty_rows(province: Path) -> None:
+    style = styles(province)
+    ends = Counter()
+    for name, s in style.items():
+        path = province / "inbox" / name
+        if s["fmt"] == "csv":
+            last = path.read_bytes().rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+            ends["csv"] += last.strip(b"\r") != b"" and set(last.strip(b"\r")) == {ord(",")}
+        else:
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True)
+            rows = list(book.worksheets[0].iter_rows(values_only=True))
+            book.close()
+            ends["xlsx"] += all(v is None or str(v).strip() == "" for v in rows[-1])
+    assert ends["csv"] > 10 and ends["xlsx"] > 0
+
+
+def test_reference_files_as_users_have_them(province: Path) -> None:
+    regions, villages = province / "reference" / "regions.csv", province / "reference" / "villages.csv"
+    assert regions.read_bytes().startswith(b"\xef\xbb\xbf") and villages.read_bytes().startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(regions.read_text(encoding="utf-8-sig"))))
+    assert {r["township_kind"] for r in rows} == {"街道", "镇", "乡", "乡镇"} and all(r["township_name"] for r in rows)
+    assert "统计用区划代码" in rows[0]  # an extra column the loader ignores
+    named = {r["village_code"] for r in csv.DictReader(io.StringIO(villages.read_text(encoding="utf-8-sig")))}
+    households = truth_rows(province, "expected_landings.csv")
+    style = styles(province)
+    latest = max(r["file_name"] for r in households if r["dataset"] == "mz_household" and r["status"] == "landed")
+    table = read_delivery(province, latest, style[latest])
+    codes = {str(row[table.fields.index("region_code")]).strip() for row in table.rows}
+    assert codes and {c.translate(str.maketrans("０１２３４５６７８９", "0123456789")) for c in codes} <= named
+
+
+def test_quirk_names_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFETYNET_PSEUDONYM_KEY", KEY)
+    root = DataRoot.from_env(tmp_path)
+    with pytest.raises(GenerationError, match="unknown quirk.*no_such_quirk"):
+        generate_province(root, **{**ARGS, "quirks": ["no_such_quirk"]})
+    root.reference.mkdir(parents=True)
+    (root.reference / "regions.csv").write_text("a user's own file\n", encoding="utf-8")
+    with pytest.raises(GenerationError, match="your own regions.csv"):
+        generate_province(root, **{**ARGS, "quirks": ["reference_files"]})
+    assert (root.reference / "regions.csv").read_text(encoding="utf-8") == "a user's own file\n"
 
 
 # --- behaviour -------------------------------------------------------------------------------------------------------

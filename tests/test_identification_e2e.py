@@ -1,6 +1,7 @@
 """End to end on a generated province: generate → land → build, then fct_identification must equal the generator's
 truth/expected_identification.csv exactly (every application and exit review, result, 单人保 keys, 临时救助, and
-the snapshot pair of each exit review), and the chain's missed / duplicated views must agree with W08 / W07."""
+the snapshot pair of each exit review), and the chain's missed / duplicated views must agree with W08 / W07. The
+province carries every real-world quirk (synthetic/quirks.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ TRUTH_COLUMNS = [
 
 
 def _make(root: DataRoot) -> None:
-    generate_province(root, households=HOUSEHOLDS, run_date=RUN, check_truth=False)
+    generate_province(root, households=HOUSEHOLDS, run_date=RUN, check_truth=False, quirks=True)
     land_inbox(root)
     prepare_inputs(root, RUN)
     run_dbt(root, RUN, "run", select="+fct_identification +chain_missed_assistance +chain_duplicated_assistance")
