@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import polars as pl
 import pytest
 from test_build_support import session_dir, shared_root
@@ -62,3 +63,16 @@ def test_first_run_register_is_all_pending_and_dispatched(province: DataRoot) ->
     assert households.filter(pl.col("township_code").is_null()).height == 0
     assert register.filter(pl.col("rule_code") == "D01")["township_code"].null_count() == register.filter(
         pl.col("rule_code") == "D01").height  # fmt: skip
+
+
+def test_certificates_leaving_the_roster_and_returning_are_each_one_event(province: DataRoot) -> None:
+    """Regression (issue 15): a 残联 certificate missing from one roster and listed again gave two 持证残疾 events with
+    one event_id, and the build stopped. Now the first listing is 持证残疾 and the gap is two events of its own."""
+    with duckdb.connect(str(province.warehouse_db), read_only=True) as con:
+        events = con.sql("select * from intermediate.int_chain_events where source_dataset = 'cl_disability'").pl()
+    kinds = events.group_by("event_kind").len()
+    returned = dict(kinds.iter_rows()).get("残疾人证重新列入名册", 0)
+    assert returned >= 2 and dict(kinds.iter_rows())["残疾人证移出名册"] >= returned
+    assert events["event_id"].n_unique() == events.height
+    first = events.filter(pl.col("event_kind") == "持证残疾")
+    assert first["reference_id"].n_unique() == first.height  # one 持证残疾 per certificate
