@@ -296,6 +296,7 @@ def test_exit_reviews(decisions) -> None:
     row = exits["exit:H90:2026-08-31"]
     assert (row["application_id"], row["household_id"], row["previous_category"]) == (None, "H90", "最低生活保障")
     assert (row["from_cutoff"], row["to_cutoff"]) == (EARLY, dt.date(2026, 9, 30))
+    assert row["figures_cutoff"] == EARLY  # absent from the next roster: reviewed on the last one showing it
     assert row["result_category"] == "低保边缘家庭" and row["individual_cover_keys"] == "pX2"
     assert row["temp_assistance_amount"] == 0 and row["applied_on"] is None and row["overdue"] is False
 
