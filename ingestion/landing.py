@@ -30,6 +30,7 @@ import polars as pl
 
 from ingestion import ledger, quarantine, vault
 from ingestion.contracts import Contract, load_contract
+from ingestion.dates import china_today
 from ingestion.delivery import Delivery, list_inbox, parse_delivery
 from ingestion.lake import StagedParquet, delivery_path, dictionary_columns, ensure_schema_files, lake_schema
 from ingestion.normalise import BatchResult, DeliveryContext, RowCheck, normalise_batch
@@ -43,7 +44,7 @@ from ingestion.readers import (
     Source,
     open_source,
 )
-from ingestion.settings import DataRoot, china_today
+from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
 

@@ -2,14 +2,17 @@
 
 Landing writes one part per delivery under `vault/parts/`; `compact` folds the parts into
 `vault/persons.parquet` (person_key, id_number, name, last_seen_cutoff) under a file lock, then removes
-them. This is the only module that writes the vault; only exports and staff look-ups read it.
+them. This is the only module that opens the vault (tests/test_vault_door.py enforces it): landing writes through
+it, the county workbooks and staff look-ups read through `identities`. What it returns goes into the workbooks and
+nowhere else: never into logs, the ledger or the mart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +21,8 @@ import polars as pl
 from ingestion.filelock import file_lock
 from ingestion.lake import write_atomic
 from ingestion.settings import DataRoot
+
+log = logging.getLogger(__name__)
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -105,9 +110,22 @@ def _fold_sql(parts: list[Path], current: Path | None) -> str:
     """  # fmt: skip
 
 
-def read_persons(root: DataRoot) -> pl.DataFrame:
-    """The vault's persons (for exports and staff look-ups only)."""
+IDENTITY_SCHEMA = {"person_key": pl.String, "id_number": pl.String, "name": pl.String}
+
+
+def identities(root: DataRoot, person_keys: Iterable[str | None] | None = None) -> pl.DataFrame:
+    """person_key, id_number, name of the given keys (all persons when `person_keys` is None); keys missing from
+    the vault are absent, and counted in the log (never the keys themselves)."""
     path = persons_path(root)
-    if not path.exists():
-        return pl.DataFrame(schema=PERSONS_SCHEMA)
-    return pl.read_parquet(path)
+    keys = None if person_keys is None else sorted({k for k in person_keys if k})
+    if keys == [] or not path.exists():
+        if keys and not path.exists():
+            log.warning("vault %s is missing: workbooks will lack names and ID numbers", path)
+        return pl.DataFrame(schema=IDENTITY_SCHEMA)
+    rows = pl.scan_parquet(path).select(list(IDENTITY_SCHEMA))
+    if keys is not None:
+        rows = rows.filter(pl.col("person_key").is_in(keys))
+    found = rows.unique("person_key", keep="last").collect().cast(IDENTITY_SCHEMA)
+    if keys is not None and found.height < len(keys):
+        log.warning("vault lacks %d of %d person keys", len(keys) - found.height, len(keys))
+    return found

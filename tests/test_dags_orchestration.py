@@ -20,6 +20,7 @@ if "airflow" not in sys.modules:  # airflow reads its home at import: never the 
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="safetynet-airflow-"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
+from ingestion.dates import add_months
 from ingestion.settings import DataRoot  # noqa: E402
 from warehouse import orchestration as orch  # noqa: E402
 
@@ -104,9 +105,9 @@ def test_resolve_run_date_rejects_garbage() -> None:
 
 
 def test_add_months_clamps_to_month_end() -> None:
-    assert orch.add_months(dt.date(2026, 3, 31), -1) == dt.date(2026, 2, 28)
-    assert orch.add_months(dt.date(2026, 1, 15), -6) == dt.date(2025, 7, 15)
-    assert orch.add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
+    assert add_months(dt.date(2026, 3, 31), -1) == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2026, 1, 15), -6) == dt.date(2025, 7, 15)
+    assert add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
 
 
 def test_pending_files_keep_datasets_apart(tmp_path: Path) -> None:

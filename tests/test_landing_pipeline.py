@@ -18,7 +18,7 @@ from ingestion import ledger
 from ingestion.contracts import all_contracts, load_contract
 from ingestion.lake import ensure_schema_files, lake_schema
 from ingestion.landing import land_file, land_inbox
-from ingestion.vault import read_persons
+from ingestion.vault import identities
 
 ID_VALUE = re.compile(r"^(\d{15}|\d{17}[\dXx])$")
 
@@ -83,7 +83,7 @@ def test_no_id_or_name_in_lake_or_ledger(all_landed) -> None:
 
 def test_vault_holds_ids_and_names_owner_only(all_landed) -> None:
     root, delivered, _ = all_landed
-    persons = read_persons(root)
+    persons = identities(root)
     member_rows = delivered["mz_member"]
     head = headers(load_contract("mz_member"))
     ids = {row[head.index("身份证号")]: row[head.index("姓名")] for row in member_rows}

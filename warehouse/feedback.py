@@ -21,8 +21,9 @@ from typing import Any
 
 import polars as pl
 
+from ingestion.dates import china_today
 from ingestion.normalise import RowCheck  # (bad-row expression, field, reason code, message)
-from ingestion.settings import DataRoot, china_today
+from ingestion.settings import DataRoot
 from warehouse.exports.layout import COUNTY_CODE_LABEL, NOTES_SHEET, PROVINCE_CODE
 from warehouse.exports.ledger import feedback_file_county, record_feedback_file
 from warehouse.exports.mart import MartMissing, read_tables

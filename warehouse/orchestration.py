@@ -15,7 +15,6 @@ imports this module for every DAG file it parses.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import datetime as dt
 import functools
 import logging
@@ -27,18 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from airflow.sdk import Asset, BaseOperator, CronTriggerTimetable
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from ingestion.dates import CHINA_TZ_NAME, add_months, china_time, china_today
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
 
-TIMEZONE = "Asia/Shanghai"  # departments deliver, and staff work, on China time
+TIMEZONE = CHINA_TZ_NAME  # the DAGs' schedules and start dates
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "ingestion" / "contracts"
 
 WAREHOUSE_POOL = "safetynet_warehouse"  # one slot: DuckDB allows one writer (build, publish)
@@ -167,19 +166,6 @@ def run_trigger_datasets(datasets: Iterable[DatasetInfo]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- dates
-
-
-def china_time(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(ZoneInfo(TIMEZONE))
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
 
 
 def month_end_before(moment: dt.datetime) -> dt.date:
@@ -539,7 +525,7 @@ def land_feedback(root: DataRoot | None = None) -> dict[str, Any]:
     from warehouse.feedback import receive_feedback
 
     root = root or DataRoot.from_env()
-    today = dt.date.today()  # the landing dates deliveries by the machine's calendar: so do we
+    today = china_today()  # the landing dates deliveries on China's calendar: so do we
     records = []
     for path in returned_workbooks(root):
         for receipt in receive_feedback(root, [path], today=today):

@@ -18,12 +18,12 @@ import polars as pl
 
 from ingestion.reference import Reference, load_reference
 from ingestion.settings import DataRoot
+from ingestion.vault import identities
 from warehouse.exports import province
 from warehouse.exports.layout import LEVELS, PROVINCE_CODE, PROVINCE_NAME, workbook_name
 from warehouse.exports.ledger import ExportRecord, record_exports
 from warehouse.exports.mart import warnings_and_households
 from warehouse.exports.rows import COUNTY, open_warnings, summary_by_township, workbook_rows
-from warehouse.exports.vault import identities
 from warehouse.exports.workbook import (
     Dispatch,
     write_atomically,

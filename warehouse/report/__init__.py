@@ -6,8 +6,8 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from ingestion.dates import CHINA
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
 from warehouse.exports.mart import WARNING_COLUMNS, conform, read_tables
@@ -16,7 +16,6 @@ from warehouse.report.page import figure_div, html_table, page, section
 
 log = logging.getLogger(__name__)
 
-CHINA_TIME = ZoneInfo("Asia/Shanghai")  # staff read the report on China time
 LEDGER_TABLES = ["ledger_landings", "ledger_rejections", "ledger_holds", "ledger_runs"]
 CHART_IDS = ("chart-level-type", "chart-city-grid", "chart-trend", "chart-county", "chart-routes", "chart-quality")
 
@@ -82,7 +81,7 @@ def render_report(root: DataRoot, run_date: dt.date) -> str:
             note="拒收原因见各行的原因代码（spec/OUTPUTS.md §4）；整文件拒收的文件，每个数据行都计为拒收。",
         ),
     ]
-    generated = dt.datetime.now(CHINA_TIME)
+    generated = dt.datetime.now(CHINA)
     return page(run_date, generated, figures.headline(warnings, run_date), sections)
 
 
