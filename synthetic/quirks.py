@@ -8,7 +8,7 @@ Two kinds of change, both confined to this module:
   cut-off re-delivered as `_2`, a department's delivery held back and sent with the next one, IDs written in
   their 15-digit form, empty rows below the data, and the user's own reference files.
 
-Every quirk keeps within spec/EXTRACTS.md and RULES.md: what the platform must make of it is said there. Each one
+Every quirk keeps within docs/extracts.md and docs/rules.md: what the platform must make of it is said there. Each one
 is independent of the others, so any subset can be planted (the property test draws random mixes).
 """
 
