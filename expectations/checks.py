@@ -24,6 +24,7 @@ ROWS = "rows"  # rows in the delivery
 ROWS_CHANGE = "rows_change"  # rows / previous rows − 1
 ROWS_RATIO = "rows_ratio"  # rows / previous rows
 DUPLICATE_KEY_ROWS = "duplicate_key_rows"  # rows whose key occurs more than once
+DUPLICATE_KEY_SHARE = "duplicate_key_share"  # share of rows whose key occurs more than once
 NULL_ROWS = "null_rows"
 UNKNOWN_VALUES = "unknown_values"  # rows with a value outside the enum's canonical values
 FILL_DROP = "fill_drop"  # previous share of filled values − this share
