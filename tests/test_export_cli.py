@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import openpyxl
+from cli_support import invoke
 from test_export_mart_fixture import build
 from typer.testing import CliRunner
 
@@ -40,6 +41,8 @@ def test_feedback_refuses_other_file_types_before_copying_anything(tmp_path):
     good, bad = tmp_path / "a.xlsx", tmp_path / "notes.txt"
     openpyxl.Workbook().save(good)
     bad.write_text("x", encoding="utf-8")
-    done = runner.invoke(app, ["feedback", str(good), str(bad), "--data", str(root.root)])
-    assert done.exit_code == 1 and "notes.txt" in done.output
+    root.root.mkdir(parents=True)
+    (root.root / "ledger.sqlite").touch()  # a data root that has not received anything yet
+    done = invoke("feedback", str(good), str(bad), "--data", str(root.root))
+    assert done.exit_code == 2 and "notes.txt" in done.output
     assert not root.inbox.exists()

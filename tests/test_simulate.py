@@ -235,10 +235,11 @@ def test_cli_simulate_for_one_county_changes_that_county_only(analyst_demo: Anal
 
 
 def test_cli_simulate_with_an_unknown_name_fails_clearly(tmp_path: Path) -> None:
-    from warehouse.cli import app
+    from cli_support import invoke
 
-    outcome = CliRunner().invoke(app, ["simulate", "--set", "W09.amount=1", "--data", str(tmp_path)])
-    assert outcome.exit_code == 1
+    (tmp_path / "inbox").mkdir()
+    outcome = invoke("simulate", "--set", "W09.amount=1", "--data", str(tmp_path))
+    assert outcome.exit_code == 2
     text = " ".join(outcome.output.split())
     assert "unknown parameter" in text and "W01.amount" in text
     assert not (tmp_path / "ledger.sqlite").exists()

@@ -676,21 +676,9 @@ def finish_run(
 
 def latest_run_date(root: DataRoot) -> dt.date | None:
     """The latest run date the ledger knows: its `runs` table, else the saved warning registers."""
-    if not root.ledger.exists():
-        return None
-    found: list[str] = []
-    con = sqlite3.connect(f"file:{root.ledger}?mode=ro", uri=True, timeout=30)
-    try:
-        for table in ("runs", "warning_register"):
-            try:
-                row = con.execute(f"SELECT max(run_date) FROM {table}").fetchone()
-            except sqlite3.Error:
-                continue  # that table does not exist (yet)
-            if row and row[0]:
-                found.append(str(row[0])[:10])
-    finally:
-        con.close()
-    return dt.date.fromisoformat(max(found)) if found else None
+    from warehouse.guards import latest_recorded_run
+
+    return latest_recorded_run(root)
 
 
 def feedback_run_date(
