@@ -176,14 +176,15 @@ def feedback(
     except ValueError as error:  # a file that is no workbook, or not one of ours
         raise UserError(str(error)) from None
     table = Table(
-        "file", "county", "inbox name", "status", "in", "landed", "rejected", "skipped", "not issued / other county"
-    )
+        "file", "county", "inbox name", "status", "in", "landed", "rejected", "skipped", "warnings answered",
+        "not issued / other county",
+    )  # fmt: skip
     for r in receipts:
         counts = r.counts()
         problems = r.problems.get_column("reason").value_counts().iter_rows() if r.problems.height else []
         table.add_row(
             r.source.name, r.county_code or "?", r.inbox_name, r.status,
-            *(str(counts[k]) for k in ("rows_in", "rows_landed", "rows_rejected", "rows_skipped")),
+            *(str(counts[k]) for k in ("rows_in", "rows_landed", "rows_rejected", "rows_skipped", "warnings_answered")),
             ", ".join(f"{reason} {n}" for reason, n in problems) or "-",
         )  # fmt: skip
     console.print(table)
