@@ -76,6 +76,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("备注", "answer_text", "选填：需要说明的其他情况。", "remark"),
 )
 HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS)
+
+# Column widths (Excel character units: a Chinese character takes two) chosen for print: the 24 columns fit
+# the width of an A4 landscape page, every cell wraps inside its column and each row grows to show it all.
+# Long codes wrap too (an 18-digit ID on two lines of nine); only the dates keep one line.
+PRINT_WIDTHS: dict[str, float] = {
+    "预警编号": 12.5, "预警等级": 4.5, "预警类型": 8, "规则编号": 4.5, "子类": 3.5, "乡镇(街道)": 8, "村(社区)": 7.5,
+    "家庭编号": 8, "户主姓名": 6, "户主身份证号": 10.5, "对象姓名": 6, "对象身份证号": 10.5, "救助类别": 7,
+    "触发依据": 22, "涉及月份": 7.5, "首次预警日期": 10.5, "核查期限": 10.5, "状态": 4.5, "建议措施": 10,
+    "核查结果": 6, "处置措施": 7, "核查日期": 10.5, "核查人": 6, "备注": 7,
+}  # fmt: skip
 ANSWER_HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS if c.kind.startswith("answer"))
 
 LIST_SHEET = "预警清单"
