@@ -30,7 +30,7 @@ def test_export_then_feedback_from_the_command_line(tmp_path):
         sheet.cell(2, col[header]).value = value
     returned = tmp_path / "returned.xlsx"
     book.save(returned)
-    done = runner.invoke(app, ["feedback", str(returned), "--data", str(root.root)])
+    done = invoke("feedback", str(returned), "--data", str(root.root))
     assert done.exit_code == 0, done.output
     assert "370102" in done.output and "landed" in done.output
     assert list((root.lake / "feedback").glob("cutoff=*/seq=*/*.parquet"))

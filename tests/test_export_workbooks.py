@@ -14,11 +14,12 @@ from warehouse.exports import export_run
 from warehouse.exports.layout import HEADERS, allowed_answers, workbook_name
 from warehouse.exports.workbook import LEVEL_FILLS, display_width
 
+# spec/OUTPUTS.md §3's columns in its order, with 涉及月份 added (merged monthly warnings)
 SPEC_COLUMNS = (
     "预警编号", "预警等级", "预警类型", "规则编号", "子类", "乡镇(街道)", "村(社区)", "家庭编号", "户主姓名",
     "户主身份证号", "对象姓名", "对象身份证号", "救助类别", "触发依据", "涉及月份", "首次预警日期", "核查期限", "状态",
     "建议措施", "核查结果", "处置措施", "核查日期", "核查人", "备注",
-)  # fmt: skip  spec/OUTPUTS.md §3's columns in its order, with 涉及月份 added (merged monthly warnings)
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

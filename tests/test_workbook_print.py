@@ -28,7 +28,8 @@ MIN_FONT_POINTS = 7.0  # the smallest printed body text read without a magnifier
 
 def _long_evidence(n: int) -> str:
     months = [f"2026-{m:02d}" for m in range(3, 3 + n % 5 + 2)]
-    return "\n".join(f"死亡日期 2026-01-{10 + n % 9:02d}，{m} 仍发放 低保金 ¥{500 + n}.00（家庭编号 H{n:04d}）" for m in months)
+    died = f"2026-01-{10 + n % 9:02d}"
+    return "\n".join(f"死亡日期 {died}，{m} 仍发放 低保金 ¥{500 + n}.00（家庭编号 H{n:04d}）" for m in months)
 
 
 def _add_warnings(root: DataRoot) -> None:
