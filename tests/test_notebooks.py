@@ -202,7 +202,12 @@ def test_marimo_run_serves_a_notebook_that_opens_offline(analyst_demo: AnalystDe
         with Chromium(chromium, tmp_path / "profile") as browser:
             browser.open(url)
             browser.wait_for("document.body.innerText.includes('交付与入湖')", timeout=120)
-            assert browser.evaluate("document.body.innerText.includes('ybj_settlement')")
+            # the cells' outputs are there: the section titles and their tables (drawn in shadow roots), rows and all
+            rows = (
+                "Array.from(document.querySelectorAll('*')).filter(e => e.shadowRoot)"
+                ".reduce((n, e) => n + e.shadowRoot.querySelectorAll('tr').length, 0)"
+            )
+            browser.wait_for(f"document.body.innerText.includes('拒收行') && {rows} > 5")
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
