@@ -230,6 +230,11 @@ def test_cli_simulate_for_one_county_changes_that_county_only(analyst_demo: Anal
     text = " ".join(outcome.output.split())
     assert f"county {county} only" in text
     assert county in text
+    from ingestion.reference import load_reference
+    from warehouse.simulate import run_dates
+
+    in_force = load_reference(analyst_demo.root).parameter("w01_floor", county, run_dates(analyst_demo.root)[-1])
+    assert f"W01.amount (w01_floor): {format(in_force.normalize(), 'f')} → 5000" in text  # old → new
     # the province total gained equals the gains of that county alone
     assert f"(+{len(in_county)} gained, −0 lost)" in text
 
