@@ -48,7 +48,7 @@ class StepProgress:
         if self._task is None:
             self.step("")
         assert self._task is not None
-        self._bar.update(self._task, completed=done, total=total, unit=unit, description=detail)
+        self._bar.update(self._task, completed=done, total=total, unit=unit, description=detail, refresh=True)
 
     def _finish_current(self) -> None:
         if self._task is not None:
