@@ -3,7 +3,7 @@
 -- its answer applies to each of them (up to max_ids_per_row numbers per cell).
 {%- set through = "cast('" ~ var('feedback_through', var('run_date')) ~ "' as date)" %}
 {%- set max_ids_per_row = 60 %}
-{%- set separators = ['chr(13)', "' '", "','", "'，'", "'、'", "';'", "'；'"] %}
+{%- set separators = " ,，、;；" %}
 with source as (
     {{ lake_rows(source('feedback', 'feedback'), through=through) }}
 ),
@@ -23,10 +23,11 @@ renamed as (
 ),
 
 separated as (
-    -- every separator a cell may hold becomes a line break
+    -- every separator a cell may hold (spaces, commas, 、, semicolons, carriage returns) becomes a line break
     select
-        {% for separator in separators %}replace({% endfor %}warning_ids
-        {%- for separator in separators %}, {{ separator }}, chr(10)){% endfor %} as warning_ids,
+        translate(
+            warning_ids, '{{ separators }}' || chr(13), repeat(chr(10), {{ separators | length + 1 }})
+        ) as warning_ids,
         finding,
         action,
         checked_on,
@@ -39,9 +40,11 @@ separated as (
 ),
 
 positions as (
-    {% for n in range(1, max_ids_per_row + 1) %}
-        select {{ n }} as position{% if not loop.last %} union all{% endif %}
-    {% endfor %}
+    select 1 as position
+    {%- for n in range(2, max_ids_per_row + 1) %}
+    union all
+    select {{ n }} as position
+    {%- endfor %}
 ),
 
 answers as (
