@@ -32,21 +32,6 @@ REJECTION_REASONS: dict[str, str] = {
     "other_county": "预警不属于本县区",
 }
 
-LANDING_STATUSES: dict[str, str] = {
-    "landed": "已入库",
-    "superseded": "已被新批次替换",
-    "duplicate": "重复文件",
-    "rejected": "整文件拒收",
-    "not_a_dataset": "非数据集文件",
-}
-
-RUN_STATUSES: dict[str, str] = {
-    "running": "运行中",
-    "succeeded": "成功",
-    "failed": "失败",
-    "degraded": "部分完成",
-}
-
 
 def reason_label(code: str | None) -> str:
     return REJECTION_REASONS.get(code or "", code or "")
