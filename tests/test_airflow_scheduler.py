@@ -58,6 +58,15 @@ def _documented_env(home: Path, data: Path, port: int) -> dict[str, str]:
     return env
 
 
+def _own_group_dying_with_parent() -> None:
+    """In the child: its own process group (killed whole at the end, workers included), and a SIGTERM when
+    the test process dies before it could stop it (Linux PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    os.setsid()
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
 class Server:
     """The Airflow processes, their logs, and the REST API with a token."""
 
@@ -76,7 +85,7 @@ class Server:
         log = (self.logs / f"{name}.log").open("w")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "airflow", *args], env=self.env, cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: killed whole at the end, workers included
+            preexec_fn=_own_group_dying_with_parent,
         )  # fmt: skip
 
     def stop(self) -> None:
