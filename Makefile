@@ -33,7 +33,7 @@ test: install lint test-deps
 
 # Debian packages the tests need (headless Chromium and LibreOffice Calc for the exports and the report,
 # Java 17 for Spark); idempotent.
-TEST_DEBS ?= chromium libreoffice-calc-nogui openjdk-17-jre-headless
+TEST_DEBS ?= chromium libreoffice-calc-nogui fonts-crosextra-carlito fonts-noto-cjk openjdk-17-jre-headless
 .PHONY: test-deps
 test-deps:
 	@if command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && command -v java >/dev/null 2>&1; then exit 0; fi; \

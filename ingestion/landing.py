@@ -48,7 +48,8 @@ from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int, str], None]
+# progress(files done, files in all, file being landed, rows read so far)
+Progress = Callable[[int, int, str, int], None]
 
 
 @dataclass
@@ -115,7 +116,8 @@ def land_inbox(
 
     Datasets are independent: with `workers` > 1 (default: $SAFETYNET_LANDING_WORKERS, else the cores, for an
     inbox of more than PARALLEL_BYTES) each dataset's files land in order in one of that many processes.
-    `progress(done, total, file_name)` is called before each file (per dataset when parallel) and once at the end.
+    `progress(done, total, file_name, rows)` is called before each file (per dataset when parallel) and once at
+    the end; `rows` counts the rows read so far (landed, rejected and skipped).
     """
     inbox = inbox or root.inbox
     ensure_schema_files(root)
@@ -129,7 +131,7 @@ def land_inbox(
     vault.compact(root)
     ledger.export_deliveries(root)
     if progress:
-        progress(len(deliveries), len(deliveries), "")
+        progress(len(deliveries), len(deliveries), "", sum(r.rows_in for r in results))
     return results
 
 
@@ -166,10 +168,10 @@ def _by_dataset(deliveries: list[Delivery]) -> list[list[Delivery]]:
 
 def _land_in_order(root: DataRoot, deliveries: list[Delivery], progress: Progress | None = None) -> list[LandingResult]:
     key = load_or_create_key(root)
-    results = []
+    results: list[LandingResult] = []
     for n, delivery in enumerate(deliveries):
         if progress:
-            progress(n, len(deliveries), delivery.file_name)
+            progress(n, len(deliveries), delivery.file_name, sum(r.rows_in for r in results))
         try:
             results.append(_land(root, delivery, key))
         except FileNotFoundError:
@@ -197,7 +199,7 @@ def _land_in_parallel(
             done += len(landed)
             results.extend(landed)
             if progress:
-                progress(done, total, landed[-1].file_name if landed else "")
+                progress(done, total, landed[-1].file_name if landed else "", sum(r.rows_in for r in results))
     return sorted(results, key=lambda r: order.get(r.file_name, total))
 
 

@@ -121,5 +121,16 @@ def _(con, tables):
     return failed_checks, holds
 
 
-if __name__ == "__main__":
-    app.run()
+if __name__ == "__main__":  # as a script: run every cell, print what the notebook shows
+    from warehouse.notebook_script import print_results
+
+    _, results = app.run()
+    print_results(
+        results,
+        {
+            "landings_by_dataset": "Deliveries 交付与入湖",
+            "rejections_by_reason": "Rejected rows 拒收行",
+            "holds": "Held deliveries 暂扣交付",
+            "failed_checks": "Failed checks 未通过的校验",
+        },
+    )

@@ -216,6 +216,17 @@ def test_latest_run_date(tmp_path: Path) -> None:
     assert orch.feedback_run_date(None, _cst(2026, 12, 3), None, root) == dt.date(2026, 10, 31)
     assert orch.feedback_run_date("2026-09-30", None, None, root) == dt.date(2026, 9, 30)
 
+    # the run unpausing creates for the latest past schedule: skipped when that month is done already
+    from airflow.sdk.exceptions import AirflowSkipException
+    from airflow.utils.types import DagRunType
+
+    for done in (dt.date(2026, 10, 31), dt.date(2026, 9, 30)):
+        with pytest.raises(AirflowSkipException, match="latest recorded run"):
+            orch.skip_stale_scheduled_run(DagRunType.SCHEDULED, done, root)
+    orch.skip_stale_scheduled_run(DagRunType.SCHEDULED, dt.date(2026, 11, 30), root)  # a new month: runs
+    orch.skip_stale_scheduled_run(DagRunType.MANUAL, dt.date(2026, 9, 30), root)  # asked for: runs
+    orch.skip_stale_scheduled_run("backfill", dt.date(2026, 9, 30), root)
+
 
 def _run_trigger(trigger: orch.DeliveryTrigger, timeout: float) -> dict:
     async def first_event() -> dict:
@@ -376,6 +387,7 @@ def test_run_row_of_a_good_run(tmp_path: Path) -> None:
         "check": {**ok, "held": []},
         "build": {**ok, "warnings_raised": 7, "warnings_by_status": {"待核查": 5, "逾期": 1, "已核查": 1}},
         "publish": ok,
+        "docs": ok,
         "export": {**ok, "county_workbooks": 4},
     }
     assert orch.finish_run(run_id, "2026-10-31", results, root)["status"] == "succeeded"

@@ -23,7 +23,6 @@ import pytest
 import yaml
 from test_build_scenario import COUNTY, REGION, RUN, born, household, member, write_province
 from test_build_support import deliver, feedback_row, shared_root
-from typer.testing import CliRunner
 
 from ingestion.lake import write_atomic
 from ingestion.reference import load_reference
@@ -388,9 +387,9 @@ def published(identification_root: DataRoot, tmp_path_factory: pytest.TempPathFa
 
 
 def _cli(*args: str) -> Any:
-    from warehouse.cli import app
+    from cli_support import invoke
 
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "220"})
+    return invoke(*args)
 
 
 def test_identify_lists_the_run(published: DataRoot) -> None:
@@ -427,8 +426,9 @@ def test_trace_view_renders_every_entry(decisions) -> None:
 
 def test_identify_refuses_another_date_and_unknown_application(published: DataRoot, tmp_path: Path) -> None:
     other = _cli("identify", "--date", "2026-09-30", "--data", str(published.root))
-    assert other.exit_code == 1 and "2026-10-31" in other.output
+    assert other.exit_code == 2 and "2026-10-31" in other.output
     unknown = _cli("identify", "--date", RUN.isoformat(), "--application", "NOPE", "--data", str(published.root))
-    assert unknown.exit_code == 1 and "NOPE" in unknown.output
+    assert unknown.exit_code == 2 and "NOPE" in unknown.output
+    (tmp_path / "inbox").mkdir()  # a data root, but nothing published yet
     empty = _cli("identify", "--date", RUN.isoformat(), "--data", str(tmp_path))
-    assert empty.exit_code == 1 and "no published mart" in empty.output
+    assert empty.exit_code == 2 and "no published mart" in empty.output

@@ -230,15 +230,21 @@ def test_cli_simulate_for_one_county_changes_that_county_only(analyst_demo: Anal
     text = " ".join(outcome.output.split())
     assert f"county {county} only" in text
     assert county in text
+    from ingestion.reference import load_reference
+    from warehouse.simulate import run_dates
+
+    in_force = load_reference(analyst_demo.root).parameter("w01_floor", county, run_dates(analyst_demo.root)[-1])
+    assert f"W01.amount (w01_floor): {format(in_force.normalize(), 'f')} → 5000" in text  # old → new
     # the province total gained equals the gains of that county alone
     assert f"(+{len(in_county)} gained, −0 lost)" in text
 
 
 def test_cli_simulate_with_an_unknown_name_fails_clearly(tmp_path: Path) -> None:
-    from warehouse.cli import app
+    from cli_support import invoke
 
-    outcome = CliRunner().invoke(app, ["simulate", "--set", "W09.amount=1", "--data", str(tmp_path)])
-    assert outcome.exit_code == 1
+    (tmp_path / "inbox").mkdir()
+    outcome = invoke("simulate", "--set", "W09.amount=1", "--data", str(tmp_path))
+    assert outcome.exit_code == 2
     text = " ".join(outcome.output.split())
     assert "unknown parameter" in text and "W01.amount" in text
     assert not (tmp_path / "ledger.sqlite").exists()

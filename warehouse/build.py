@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,9 @@ CALENDAR_DAYS_BEFORE = 3 * 366  # covers the oldest open application and warning
 CALENDAR_DAYS_AFTER = 366
 _FAILED = {"error", "fail", "runtime error"}
 FEEDBACK_ANY_TIME = "9999-12-31"
+
+# nodes_progress(done, total): dbt nodes (models, tests, seeds) finished so far, of those the command runs
+NodesProgress = Callable[[int, int], None]
 
 
 class BuildError(RuntimeError):
@@ -82,12 +85,14 @@ def build(
     select: str | Sequence[str] | None = None,
     unit_tests: bool = False,
     engine: str | None = None,
+    progress: NodesProgress | None = None,
 ) -> BuildResult:
     """Build the warehouse at `run_date` and save the run's warning register; raise BuildError on failure.
 
     Data tests run with the models; dbt unit tests (which check the SQL on fixed rows, not the data) only
     when `unit_tests` is true — tests/test_dbt_unit.py runs them on their own. `engine` (else
     $SAFETYNET_ENGINE, else duckdb): on "spark" the marts are copied into the DuckDB file afterwards.
+    `progress(done, total)` is told each dbt node that finishes.
     """
     engine = resolve_engine(engine)
     started = time.perf_counter()
@@ -96,7 +101,10 @@ def build(
         if full_refresh:
             _remove_warehouse(root)
         extra = [] if unit_tests else ["--exclude", "test_type:unit"]
-        results = run_dbt(root, run_date, "build", select=select, full_refresh=full_refresh, extra=extra, engine=engine)
+        results = run_dbt(
+            root, run_date, "build", select=select, full_refresh=full_refresh, extra=extra, engine=engine,
+            progress=progress,
+        )  # fmt: skip
         built = _successful(results, "model")
         if engine == "spark":
             publish_spark_marts(spark_session(root), root)
@@ -166,6 +174,7 @@ def run_dbt(
     full_refresh: bool = False,
     extra: Sequence[str] = (),
     engine: Engine = "duckdb",
+    progress: NodesProgress | None = None,
 ) -> list[Any]:
     """Run one dbt command in process against this data root; returns dbt's node results.
 
@@ -184,7 +193,7 @@ def run_dbt(
     log.debug("dbt %s", " ".join(args))
     with dbt_environment(root):
         try:
-            outcome = dbtRunner().invoke(args)
+            outcome = dbtRunner(callbacks=[_node_counter(progress)] if progress else None).invoke(args)
         finally:
             if engine == "duckdb":
                 _release_duckdb()
@@ -194,6 +203,21 @@ def run_dbt(
         reason = "; ".join(failures) or str(outcome.exception or "dbt did not succeed")
         raise BuildError(f"dbt {command} at {run_date} failed: {reason}", failures)
     return results
+
+
+def _node_counter(progress: NodesProgress) -> Callable[[Any], None]:
+    """A dbt event callback that counts finished nodes; the total comes with the first `LogStartLine`."""
+    state = {"done": 0, "total": 0}
+
+    def on_event(event: Any) -> None:
+        name = event.info.name
+        if name == "LogStartLine" and not state["total"]:
+            state["total"] = int(event.data.total)
+        elif name == "NodeFinished":
+            state["done"] += 1
+            progress(state["done"], max(state["total"], state["done"]))
+
+    return on_event
 
 
 def _feedback_through(root: DataRoot, run_date: dt.date) -> str:

@@ -140,7 +140,8 @@ def cadence(frequency: str) -> Cadence:
 
 
 def timetable(cron: str) -> CronTriggerTimetable:
-    return CronTriggerTimetable(cron, timezone=TIMEZONE)
+    """A cron in China time; a DAG without a start date then waits for the next time when first unpaused."""
+    return CronTriggerTimetable(cron, timezone=TIMEZONE, run_immediately=False)
 
 
 def landing_timetable(frequency: str) -> CronTriggerTimetable:
@@ -615,6 +616,32 @@ def publish(root: DataRoot | None = None) -> dict[str, Any]:
 
 
 @_timed
+def docs(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
+    """The dbt docs of the models just built, published beside the mart (`published/docs/`), as `safetynet run`."""
+    from warehouse.run import docs_step
+
+    return {"run_date": run_date, "docs": str(docs_step(root or DataRoot.from_env(), dt.date.fromisoformat(run_date)))}
+
+
+def skip_stale_scheduled_run(run_type: Any, run_date: dt.date, root: DataRoot | None = None) -> None:
+    """A scheduled run whose run date the ledger already holds, or has gone past, is skipped.
+
+    Unpausing the DAG after a pause that missed a schedule makes the scheduler create at once the run of the
+    latest missed time (catchup=False still takes the latest interval): when that month was run already, by
+    hand or by `safetynet run`, it would rebuild an old month over a newer register. Manual, asset-triggered and
+    backfill runs are never skipped: they ask for their date on purpose.
+    """
+    if getattr(run_type, "value", run_type) != "scheduled":  # DagRunType or its text
+        return
+    latest = latest_run_date(root or DataRoot.from_env())
+    if latest is not None and run_date <= latest:
+        raise AirflowSkipException(
+            f"run date {run_date} is not after the latest recorded run ({latest}): nothing to do "
+            "(a scheduled run created when the DAG was unpaused); trigger it with a run_date to rerun a month"
+        )
+
+
+@_timed
 def export(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     """County workbooks, province summary and run report of the run date (rewritten whole)."""
     from warehouse.exports import export_run
@@ -631,7 +658,7 @@ def export(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     }
 
 
-RUN_STEPS = ("land_pending", "check", "build", "publish", "export")  # the monitoring run's steps, in order
+RUN_STEPS = ("land_pending", "check", "build", "publish", "docs", "export")  # the monitoring run's steps, in order
 
 
 def start_run(run_date: str, root: DataRoot | None = None) -> int:
@@ -676,21 +703,9 @@ def finish_run(
 
 def latest_run_date(root: DataRoot) -> dt.date | None:
     """The latest run date the ledger knows: its `runs` table, else the saved warning registers."""
-    if not root.ledger.exists():
-        return None
-    found: list[str] = []
-    con = sqlite3.connect(f"file:{root.ledger}?mode=ro", uri=True, timeout=30)
-    try:
-        for table in ("runs", "warning_register"):
-            try:
-                row = con.execute(f"SELECT max(run_date) FROM {table}").fetchone()
-            except sqlite3.Error:
-                continue  # that table does not exist (yet)
-            if row and row[0]:
-                found.append(str(row[0])[:10])
-    finally:
-        con.close()
-    return dt.date.fromisoformat(max(found)) if found else None
+    from warehouse.guards import latest_recorded_run
+
+    return latest_recorded_run(root)
 
 
 def feedback_run_date(

@@ -24,6 +24,8 @@ from ingestion.settings import DataRoot
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+# counts(done, total, unit, detail): how far the current step is (landing: files; build: dbt nodes)
+Counts = Callable[[int, int | None, str, str], None]
 
 _RUNS_DDL = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -57,10 +59,16 @@ class RunSummary:
     exports: Any = None
 
 
-def land_step(root: DataRoot, inbox: Path | None = None, progress: Callable | None = None) -> list[Any]:
+def land_step(
+    root: DataRoot, inbox: Path | None = None, counts: Counts | None = None, dataset: str | None = None
+) -> list[Any]:
     from ingestion.landing import land_inbox
 
-    return land_inbox(root, inbox=inbox, progress=progress)
+    def progress(done: int, total: int, file_name: str, rows: int) -> None:
+        if counts:
+            counts(done, total, "files", f"{rows:,} rows · {file_name}" if file_name else f"{rows:,} rows")
+
+    return land_inbox(root, inbox=inbox, dataset=dataset, progress=progress if counts else None)
 
 
 def check_step(root: DataRoot) -> Any:
@@ -69,10 +77,14 @@ def check_step(root: DataRoot) -> Any:
     return check_pending(root)
 
 
-def build_step(root: DataRoot, run_date: dt.date, engine: str | None = None) -> Any:
+def build_step(root: DataRoot, run_date: dt.date, engine: str | None = None, counts: Counts | None = None) -> Any:
     from warehouse.build import build
 
-    return build(root, run_date, engine=engine)
+    def progress(done: int, total: int) -> None:
+        if counts:
+            counts(done, total, "dbt nodes", "models and tests")
+
+    return build(root, run_date, engine=engine, progress=progress if counts else None)
 
 
 def publish_step(root: DataRoot) -> Any:
@@ -102,15 +114,17 @@ def run_comparison(
     export: bool = True,
     docs: bool = True,
     engine: str | None = None,
+    counts: Counts | None = None,
 ) -> RunSummary:
     """Land what is in the inbox, check it, build the mart at `run_date` (on `engine`, else $SAFETYNET_ENGINE,
-    else DuckDB), publish it (with its dbt docs), export the workbooks and the report."""
+    else DuckDB), publish it (with its dbt docs), export the workbooks and the report. `progress(step)` is told
+    each step as it starts, `counts(...)` how far landing and the build are."""
     summary = RunSummary(run_date)
     say = progress or (lambda message: log.info(message))
     steps: list[tuple[str, Callable[[], Any], str]] = [
-        ("land", lambda: land_step(root, inbox), "landings"),
+        ("land", lambda: land_step(root, inbox, counts), "landings"),
         ("check", lambda: check_step(root), "checks"),
-        ("build", lambda: build_step(root, run_date, engine), "build"),
+        ("build", lambda: build_step(root, run_date, engine, counts), "build"),
         ("publish", lambda: publish_step(root), "published"),
     ]
     if docs:

@@ -84,10 +84,12 @@ def check_run_date(warnings: pl.DataFrame, dim_household: pl.DataFrame | None, r
     if dim_household is not None and "run_date" in dim_household.columns and dim_household.height:
         built = dim_household.select(typed(dim_household, "run_date", pl.Date())).to_series().max()
     if built is not None and built != run_date:
-        raise WrongRun(f"the published mart is for run {built}, not {run_date}: export {built} or run {run_date}")
+        raise WrongRun(
+            f"the published mart is for run {built}, not {run_date}: export {built}, or run {run_date} first"
+        )
     latest = warnings["last_run_date"].max() if warnings.height else None
     if built is None and latest is not None and latest > run_date:
-        raise WrongRun(f"the published register has runs up to {latest}, after {run_date}")
+        raise WrongRun(f"the published mart holds runs up to {latest}, not {run_date}: export {latest}")
 
 
 def warnings_and_households(root: DataRoot, run_date: dt.date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:

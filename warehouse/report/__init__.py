@@ -7,17 +7,20 @@ import logging
 import os
 from pathlib import Path
 
+import polars as pl
+
 from ingestion.dates import CHINA
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
 from warehouse.exports.mart import WARNING_COLUMNS, conform, read_tables
-from warehouse.report import charts, figures
+from warehouse.report import charts, figures, geometry
+from warehouse.report.labels import reason_label
 from warehouse.report.page import figure_div, html_table, page, section
 
 log = logging.getLogger(__name__)
 
 LEDGER_TABLES = ["ledger_landings", "ledger_rejections", "ledger_holds", "ledger_runs"]
-CHART_IDS = ("chart-level-type", "chart-city-grid", "chart-trend", "chart-county", "chart-routes", "chart-quality")
+CHART_IDS = ("chart-level-type", "chart-map", "chart-trend", "chart-county", "chart-routes", "chart-quality")
 
 
 def report_name(run_date: dt.date) -> str:
@@ -32,12 +35,18 @@ def render_report(root: DataRoot, run_date: dt.date) -> str:
     cities = figures.by_city(warnings, counties)
     quality = figures.data_quality(tables["ledger_landings"], tables["ledger_holds"], run_date)
     answered = warnings.filter(warnings["finding"].is_not_null()).height
-    reasons = figures.rejection_reasons(tables["ledger_rejections"])
+    reasons = figures.rejection_reasons(tables["ledger_rejections"]).with_columns(
+        pl.col("reason").map_elements(reason_label, return_dtype=pl.String).alias("reason_label")
+    )
+    province_level = int(cities.filter(pl.col("city_code") == "37")["合计"].sum())
+    county_map = charts.county_map(
+        figures.open_by_county(warnings, counties), geometry.counties(), geometry.cities(), province_level
+    )
     sections = [
         section("预警概况", figure_div(charts.level_by_type(figures.level_by_type(warnings)), CHART_IDS[0])),
         section(
             "各市分布",
-            figure_div(charts.city_grid(cities), CHART_IDS[1]),
+            figure_div(county_map, CHART_IDS[1]),
             html_table(
                 cities,
                 {"city_name": "市", "红": "红", "橙": "橙", "黄": "黄", "合计": "未结合计", "逾期": "其中逾期"},
@@ -77,8 +86,12 @@ def render_report(root: DataRoot, run_date: dt.date) -> str:
                 quality["late"] | (quality["held_back"] > 0),
             ),
             "<h3>主要拒收原因</h3>",
-            html_table(reasons, {"title": "数据集", "reason": "原因代码", "rows": "拒收单元格数"}, {"title", "reason"}),
-            note="拒收原因见各行的原因代码（spec/OUTPUTS.md §4）；整文件拒收的文件，每个数据行都计为拒收。",
+            html_table(
+                reasons,
+                {"title": "数据集", "reason_label": "拒收原因", "reason": "原因代码", "rows": "拒收单元格数"},
+                {"title", "reason_label", "reason"},
+            ),
+            note="原因代码即发布库 ledger_rejections 的 reason 列；整文件拒收的文件，每个数据行都计为拒收。",
         ),
     ]
     generated = dt.datetime.now(CHINA)
