@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ingestion.contracts import Contract, header_key
+from ingestion.dates import CHINA_TZ_NAME
 from ingestion.rawstore import CHUNK, LINE_WINDOW, RawScan
 
 log = logging.getLogger(__name__)
@@ -466,7 +467,60 @@ def _other_sheets_with_data(reader) -> list[str]:
     return names
 
 
+# ---------------------------------------------------------------- Parquet (a pull from an exchange database)
+
+PARQUET_BATCH = 100_000
+
+
+def open_parquet(path: Path, contract: Contract) -> Source:
+    """Rows pulled from an exchange database (ingestion/exchange/): columns named by the contract's headers,
+    in the database's own types. Each value becomes the text a file would hold (a date `2026-03-05`, a month
+    `2026-03`, a decimal `1234.50`), so the same normalisation and row checks apply; `_source_line` is the row."""
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(path)
+    except Exception as err:  # pyarrow raises several error types for a damaged file
+        raise FileRejected(UNREADABLE, f"not a readable Parquet file: {str(err).splitlines()[0][:200]}") from None
+    schema = handle.schema_arrow
+    hmap = map_headers(list(schema.names), contract)
+    kinds = {hmap.positions[c.field]: c.kind for c in contract.columns if c.field in hmap.positions}
+
+    def batches(slow: bool) -> Iterator[pl.DataFrame]:
+        seen = 0
+        for batch in handle.iter_batches(batch_size=PARQUET_BATCH):
+            columns = [_as_text(batch.column(i), kinds.get(i)) for i in range(batch.num_columns)]
+            rows = pl.int_range(seen + 1, seen + batch.num_rows + 1, eager=True, dtype=pl.Int64)
+            seen += batch.num_rows
+            yield standard_frame(columns, hmap, contract, rows, rows)
+
+    return Source(hmap, "parquet", batches, estimated_rows=handle.metadata.num_rows)
+
+
+def _as_text(array: pa.Array, kind: str | None) -> pl.Series:
+    """A pulled column as the text a delivered file would hold (null → empty)."""
+    import pyarrow.compute as pc
+
+    kind_of = array.type
+    if pa.types.is_timestamp(kind_of) and kind_of.tz is not None:  # a moment: its date on China's calendar
+        array = pc.local_timestamp(array.cast(pa.timestamp(kind_of.unit, CHINA_TZ_NAME)))
+        kind_of = array.type
+    if kind == "month" and (pa.types.is_date(kind_of) or pa.types.is_timestamp(kind_of)):
+        text = pc.strftime(array, "%Y-%m")
+    elif pa.types.is_timestamp(kind_of):
+        text = pc.strftime(array, "%Y-%m-%d %H:%M:%S")
+    elif pa.types.is_date(kind_of):
+        text = pc.strftime(array, "%Y-%m-%d")
+    else:
+        text = array.cast(pa.string())
+    series = pl.from_arrow(text)
+    assert isinstance(series, pl.Series)
+    return series.fill_null("")
+
+
 def open_source(path: Path, ext: str, scan: RawScan, contract: Contract, workdir: Path) -> Source:
     if ext == "xlsx":
         return open_xlsx(path, contract)
+    if ext == "parquet":
+        return open_parquet(path, contract)
     return open_csv(path, scan, contract, workdir)
