@@ -160,7 +160,8 @@ def main() -> None:
             started = time.perf_counter()
             server.psql(TABLE.format(rows=rows))
             print(f"\n{rows:,} rows loaded in {time.perf_counter() - started:.0f} s", flush=True)
-            print(f"{'client':14} {'import s':>8} {'wall s':>7} {'CPU s':>6} {'rows/s':>10} {'peak MiB':>9} {'batches':>8} {'largest':>8}")
+            heads = ("import s", "wall s", "CPU s", "rows/s", "peak MiB", "batches", "largest")
+            print(f"{'client':14} " + " ".join(f"{h:>9}" for h in heads))
             for client in args.clients.split(","):
                 url = server.tcp_url() if client == "connectorx" else server.url()
                 target = args.out / f"{client}-{rows}.parquet"
@@ -171,11 +172,16 @@ def main() -> None:
                     continue
                 assert result["rows"] == rows, result
                 rate = rows / result["wall_s"]
-                print(
-                    f"{client:14} {result['import_s']:8.1f} {result['wall_s']:7.1f} {result['cpu_s']:6.1f} {rate:10,.0f} "
-                    f"{result['peak_mib']:9,} {result['batches']:8,} {result['largest_batch']:8,}",
-                    flush=True,
+                figures = (
+                    f"{result['import_s']:9.1f}",
+                    f"{result['wall_s']:9.1f}",
+                    f"{result['cpu_s']:9.1f}",
+                    f"{rate:9,.0f}",
+                    f"{result['peak_mib']:9,}",
+                    f"{result['batches']:9,}",
+                    f"{result['largest_batch']:9,}",
                 )
+                print(f"{client:14} " + " ".join(figures), flush=True)
     finally:
         server.stop()
 
