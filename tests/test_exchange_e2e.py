@@ -115,7 +115,7 @@ def test_database_fed_province_raises_the_warnings_of_the_all_files_province(pro
 
 def test_pulled_datasets_stage_exactly_the_rows_the_files_stage(provinces: dict) -> None:
     """The staging models of the pulled datasets hold the same rows, value for value, as from the files."""
-    for dataset, model in STAGING.items():
+    for model in STAGING.values():
         frames = []
         for root in (provinces["files"], provinces["db"]):
             with duckdb.connect(str(root.warehouse_db), read_only=True) as con:
