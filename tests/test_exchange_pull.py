@@ -290,3 +290,24 @@ def test_a_snapshot_source_needs_a_cut_off_column_or_a_full_read(tmp_path: Path)
     write_source(root, "mz_member", "connection: qzk\ntable: t\nwatermark: w\n")
     with pytest.raises(SourceError, match="is a snapshot: set exactly one of `cutoff_column`"):
         load_source(root, "mz_member")
+
+
+def test_the_command_line_pulls_and_names_a_failing_source(tmp_path: Path, pg, deaths: str) -> None:  # noqa: F811
+    from typer.testing import CliRunner
+
+    from warehouse.cli import app
+    from warehouse.run import land_step
+
+    root = _root(tmp_path, pg, deaths)
+    insert(pg, deaths, HEADERS, _death_rows(0, 2, dt.datetime(2026, 10, 3)))
+    done = CliRunner().invoke(app, ["pull", "--cutoff", "2026-10-31", "--data", str(root.root)])
+    assert done.exit_code == 0, done.output
+    assert _landings(root) == [(f"db:{CONNECTION}/wjw_death_20261031_1.parquet", "landed", 2, 2)]
+    write_source(root, "mz_member", f"connection: {CONNECTION}\ntable: qzk.missing_roster\nfull_read: true\n")
+    insert(pg, deaths, HEADERS, _death_rows(5, 1, dt.datetime(2026, 10, 4)))
+    landed = land_step(root, cutoff=OCT)  # what `safetynet run` does first: pulls (a failing source is logged)
+    assert [(r.file_name, r.rows_landed) for r in landed] == [(f"db:{CONNECTION}/wjw_death_20261031_2.parquet", 1)]
+    done = CliRunner().invoke(app, ["pull", "--data", str(root.root)])
+    assert done.exit_code == 1
+    assert "mz_member from database source qzk/qzk.missing_roster: the table does not exist" in done.output
+    assert READER_PASSWORD not in done.output

@@ -57,10 +57,16 @@ class RunSummary:
     exports: Any = None
 
 
-def land_step(root: DataRoot, inbox: Path | None = None, progress: Callable | None = None) -> list[Any]:
+def land_step(
+    root: DataRoot, inbox: Path | None = None, progress: Callable | None = None, cutoff: dt.date | None = None
+) -> list[Any]:
+    """Pull every exchange-database source (up to `cutoff`), then land the inbox. A source that cannot be
+    pulled is logged (one line) and the run goes on with what was landed before, as with a late file."""
+    from ingestion.exchange import pull_sources
     from ingestion.landing import land_inbox
 
-    return land_inbox(root, inbox=inbox, progress=progress)
+    pulled = [landing for outcome in pull_sources(root, cutoff) for landing in outcome.landings]
+    return pulled + land_inbox(root, inbox=inbox, progress=progress)
 
 
 def check_step(root: DataRoot) -> Any:
@@ -103,12 +109,13 @@ def run_comparison(
     docs: bool = True,
     engine: str | None = None,
 ) -> RunSummary:
-    """Land what is in the inbox, check it, build the mart at `run_date` (on `engine`, else $SAFETYNET_ENGINE,
-    else DuckDB), publish it (with its dbt docs), export the workbooks and the report."""
+    """Pull the database sources up to `run_date` and land what is in the inbox, check it, build the mart at
+    `run_date` (on `engine`, else $SAFETYNET_ENGINE, else DuckDB), publish it (with its dbt docs), export the
+    workbooks and the report."""
     summary = RunSummary(run_date)
     say = progress or (lambda message: log.info(message))
     steps: list[tuple[str, Callable[[], Any], str]] = [
-        ("land", lambda: land_step(root, inbox), "landings"),
+        ("land", lambda: land_step(root, inbox, cutoff=run_date), "landings"),
         ("check", lambda: check_step(root), "checks"),
         ("build", lambda: build_step(root, run_date, engine), "build"),
         ("publish", lambda: publish_step(root), "published"),
