@@ -232,8 +232,8 @@ def land_file(
 def land_delivery(root: DataRoot, delivery: Delivery) -> LandingResult:
     """Land one delivery that is not a file of the inbox: a Parquet file of rows pulled from an exchange
     database (ingestion/exchange/), whose columns are named by the contract's headers. It goes through the
-    same steps as a file; its `Pull` is recorded in the ledger transaction of its landing, and the staged
-    file is deleted (not moved to archive/) once the landing is recorded: raw/ keeps its copy."""
+    same steps as a file; its `Pull` is recorded in the ledger transaction of its landing. The file stays where
+    it is (not moved to archive/; raw/ keeps a copy): the puller removes its staged file, a rebuild keeps raw/."""
     ensure_schema_files(root)
     result = _land(root, delivery, load_or_create_key(root))
     vault.compact(root)
@@ -633,9 +633,7 @@ def _record_pull(conn: sqlite3.Connection, delivery: Delivery, landing_id: int) 
 
 
 def _move(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, sha256: str, landing_id: int) -> None:
-    if delivery.pull is not None:
-        delivery.path.unlink(missing_ok=True)  # a staged pull: raw/ holds its copy
-    elif delivery.path.exists():
+    if delivery.pull is None and delivery.path.exists():  # a pulled file stays where it is: its puller owns it
         move_to_archive(root, delivery.path, delivery.file_name, sha256)
     with ledger.transaction(conn):
         ledger.mark_archived(conn, landing_id)

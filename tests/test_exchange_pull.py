@@ -311,3 +311,28 @@ def test_the_command_line_pulls_and_names_a_failing_source(tmp_path: Path, pg, d
     assert done.exit_code == 1
     assert "mz_member from database source qzk/qzk.missing_roster: the table does not exist" in done.output
     assert READER_PASSWORD not in done.output
+
+
+def test_a_pull_lands_again_from_its_raw_copy(tmp_path: Path, pg, deaths: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """What a rebuild does with a pull: its raw Parquet, ledger name and `pulls` row give the same lake rows."""
+    from ingestion.delivery import Delivery, Pull
+    from ingestion.landing import land_delivery
+
+    monkeypatch.setenv("SAFETYNET_PSEUDONYM_KEY", "12" * 32)
+    root = _root(tmp_path, pg, deaths)
+    rows = _death_rows(0, 3, dt.datetime(2026, 10, 2))
+    rows[0][2] = "bad id"
+    insert(pg, deaths, HEADERS, rows)
+    (first,) = pull_dataset(root, "wjw_death", OCT).landings
+    with ledger.open_ledger(root) as conn:
+        recorded = conn.execute(
+            "SELECT dataset, source, mode, watermark_column, watermark_from, watermark_to, rows_pulled FROM pulls"
+        ).fetchone()
+    raw = root.raw / str(first.sha256)
+    fresh = DataRoot(tmp_path / "fresh")
+    delivery = Delivery(raw, first.file_name, "wjw_death", OCT, first.seq, "parquet", pull=Pull(*recorded))
+    again = land_delivery(fresh, delivery)
+    assert (again.status, again.sha256, again.rows_landed, again.rows_rejected) == ("landed", first.sha256, 2, 1)
+    assert raw.exists()  # the raw copy it was landed from stays
+    assert _lake(fresh).sort("_data_row").equals(_lake(root).sort("_data_row"))
+    assert _watermark(fresh) == _watermark(root) == "2026-10-02 00:00:00"

@@ -194,7 +194,15 @@ def _pull_increment(
         return []
     path, delivery_name, seq, rows, highest = staged
     pull = Pull(source.dataset, source.label, source.mode, plan.column, last, highest, rows)
-    return [land_delivery(root, Delivery(path, delivery_name, source.dataset, cutoff, seq, "parquet", pull=pull))]
+    return [_land(root, Delivery(path, delivery_name, source.dataset, cutoff, seq, "parquet", pull=pull))]
+
+
+def _land(root: DataRoot, delivery: Delivery) -> LandingResult:
+    """Land a staged pull, then drop the staged file (raw/ has its copy; a kill in between leaves it to
+    `_clear_leftovers`)."""
+    result = land_delivery(root, delivery)
+    delivery.path.unlink(missing_ok=True)
+    return result
 
 
 def _increment_filter(plan: _Plan, last: str | None, cutoff: dt.date) -> tuple[str, list[str]]:
@@ -233,8 +241,7 @@ def _pull_dated_snapshots(
         )
         path, delivery_name, seq, rows, _ = _stage(root, session, source, sql, values, day, staging, empty=sql)  # type: ignore[misc]
         pull = Pull(source.dataset, source.label, source.mode, plan.column, last, day.isoformat(), rows)
-        delivery = Delivery(path, delivery_name, source.dataset, day, seq, "parquet", pull=pull)
-        landings.append(land_delivery(root, delivery))
+        landings.append(_land(root, Delivery(path, delivery_name, source.dataset, day, seq, "parquet", pull=pull)))
         last = day.isoformat()
     return landings
 
@@ -283,7 +290,7 @@ def _pull_whole(
     sql = f"select {plan.select} from {relation(source)} as pulled order by {', '.join(plan.order_keys)}"
     path, delivery_name, seq, rows, _ = _stage(root, session, source, sql, [], cutoff, staging, empty=sql)  # type: ignore[misc]
     pull = Pull(source.dataset, source.label, source.mode, None, None, None, rows)
-    return land_delivery(root, Delivery(path, delivery_name, source.dataset, cutoff, seq, "parquet", pull=pull))
+    return _land(root, Delivery(path, delivery_name, source.dataset, cutoff, seq, "parquet", pull=pull))
 
 
 # ---------------------------------------------------------------------------- staging a pulled file
