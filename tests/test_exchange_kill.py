@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 from bad_inputs.factory import valid_rows
 from exchange_support import CONNECTION, pg, reader_url, write_secret, write_source  # noqa: F401  (fixture)
-from test_landing_kill import _assert_same, _landing_rows, _no_ledger_entry_without_data, _state
+from test_landing_kill import _assert_same, _landing_rows, _no_ledger_entry_without_data, _state, _wait_for_progress
 
 from ingestion.contracts import load_contract
 from ingestion.settings import DataRoot
@@ -97,9 +97,13 @@ def test_a_killed_pull_reruns_to_the_same_result(tmp_path: Path, pg) -> None:  #
     rng = random.Random(seed)
     print(f"kill moments drawn with seed {seed}")  # shown by pytest when the test fails
     partial = []
-    for _ in range(KILLS):
+    for kill in range(KILLS):
         process = _run(killed, env)
-        time.sleep(rng.uniform(0.1 * duration, 0.8 * duration))
+        if kill % 2 == 0:  # just after this run recorded a delivery: surely midway (the next pull is under way)
+            _wait_for_progress(killed, process, _landing_rows(killed))
+            time.sleep(rng.uniform(0.0, 0.3))
+        else:  # any moment: start-up, reading the database, staging, landing, committing (or already done)
+            time.sleep(rng.uniform(0.1 * duration, 0.8 * duration))
         process.send_signal(signal.SIGKILL)
         process.wait()
         partial.append(_landing_rows(killed))
