@@ -90,7 +90,8 @@ def relation(source: Source) -> str:
     """The source's rows as a FROM item: its `[schema.]table`, or its query as a subquery."""
     if source.query:
         return f"({source.query}) as source_query"
-    return ".".join(quote_name(part) for part in source.table.split("."))  # type: ignore[union-attr]
+    assert source.table is not None
+    return ".".join(quote_name(part) for part in source.table.split("."))
 
 
 def _with_timeout(url: str) -> str:

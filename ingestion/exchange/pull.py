@@ -80,7 +80,8 @@ def _label(root: DataRoot, dataset: str) -> str:
 
 
 def pull_dataset(root: DataRoot, dataset: str, cutoff: dt.date | None = None) -> PullOutcome:
-    """Pull what is new in `dataset`'s source up to `cutoff` and land it. Raises SourceError (nothing landed)."""
+    """Pull what is new in `dataset`'s source up to `cutoff` and land it. Raises SourceError: the delivery being
+    pulled is not landed and the watermark stays (cut-offs of a dated snapshot landed before it stay landed)."""
     source = load_source(root, dataset)
     contract = load_contract(dataset)
     cutoff = cutoff or china_today()
@@ -97,8 +98,7 @@ def pull_dataset(root: DataRoot, dataset: str, cutoff: dt.date | None = None) ->
             elif source.mode == "snapshot_cutoff":
                 landings = _pull_dated_snapshots(root, session, source, plan, cutoff, staging)
             else:
-                landings = [_pull_whole(root, session, source, plan, cutoff, staging)]
-    landings = [landing for landing in landings if landing is not None]
+                landings = _pull_whole(root, session, source, plan, cutoff, staging)
     status = "landed" if landings else "nothing_new"
     for landing in landings:
         log.info("pulled %s: %s, %d landed, %d rejected", source.label, landing.file_name, landing.rows_landed,
@@ -181,37 +181,29 @@ def _some(names: list[str], limit: int = 20) -> str:
 
 def _pull_increment(
     root: DataRoot, session: Any, source: Source, plan: _Plan, cutoff: dt.date, staging: Path
-) -> list[LandingResult | None]:
+) -> list[LandingResult]:
+    assert plan.column is not None and plan.column_out is not None
     with ledger.open_ledger(root) as conn:
         last = ledger.watermark(conn, source.dataset)
-    where, params = _increment_filter(plan, last, cutoff)
+    where, params = _increment_filter(plan.column, plan.column_type, last, cutoff)
     sql = (
         f"select {plan.select} from {relation(source)} as pulled where {where} "
-        f"order by {quote_name(plan.column)}, {', '.join(plan.order_keys)}"  # type: ignore[arg-type]
+        f"order by {quote_name(plan.column)}, {', '.join(plan.order_keys)}"
     )
     staged = _stage(root, session, source, sql, params, cutoff, staging, track=plan.column_out)
     if staged is None:
         return []
-    path, delivery_name, seq, rows, highest = staged
-    pull = Pull(source.dataset, source.label, source.mode, plan.column, last, highest, rows)
-    return [_land(root, Delivery(path, delivery_name, source.dataset, cutoff, seq, "parquet", pull=pull))]
+    pull = Pull(source.dataset, source.label, source.mode, plan.column, last, staged.highest, staged.rows)
+    return [_land(root, staged.delivery(source.dataset, pull))]
 
 
-def _land(root: DataRoot, delivery: Delivery) -> LandingResult:
-    """Land a staged pull, then drop the staged file (raw/ has its copy; a kill in between leaves it to
-    `_clear_leftovers`)."""
-    result = land_delivery(root, delivery)
-    delivery.path.unlink(missing_ok=True)
-    return result
-
-
-def _increment_filter(plan: _Plan, last: str | None, cutoff: dt.date) -> tuple[str, list[str]]:
+def _increment_filter(column: str, kind: str | None, last: str | None, cutoff: dt.date) -> tuple[str, list[str]]:
     """Rows after the last watermark and, for an update time, no later than the cut-off day (China time)."""
-    column, kind = quote_name(plan.column), plan.column_type  # type: ignore[arg-type]
-    conditions, params = [f"{column} is not null"], []
+    quoted = quote_name(column)
+    conditions, params = [f"{quoted} is not null"], []
     if last is not None:
         params.append(last)
-        conditions.append(f"{column} > cast(${len(params)} as {kind})")
+        conditions.append(f"{quoted} > cast(${len(params)} as {kind})")
     bound = {
         "date": (cutoff.isoformat(), "<="),
         "timestamp": (f"{cutoff + dt.timedelta(days=1)} 00:00:00", "<"),
@@ -219,44 +211,47 @@ def _increment_filter(plan: _Plan, last: str | None, cutoff: dt.date) -> tuple[s
     }.get(kind or "")
     if bound is not None:
         params.append(bound[0])
-        conditions.append(f"{column} {bound[1]} cast(${len(params)} as {kind})")
+        conditions.append(f"{quoted} {bound[1]} cast(${len(params)} as {kind})")
     return " and ".join(conditions), params
 
 
 def _pull_dated_snapshots(
     root: DataRoot, session: Any, source: Source, plan: _Plan, cutoff: dt.date, staging: Path
-) -> list[LandingResult | None]:
+) -> list[LandingResult]:
     """One delivery per cut-off in the table after the last one pulled, up to `cutoff`, oldest first."""
+    assert plan.column is not None
     with ledger.open_ledger(root) as conn:
         last = ledger.watermark(conn, source.dataset)
     after = dt.date.fromisoformat(last) if last else dt.date.min
-    due = {d: v for d, v in _cutoffs(session, source, plan).items() if after < d <= cutoff}
+    due = {d: v for d, v in _cutoffs(session, source, plan.column).items() if after < d <= cutoff}
     landings = []
     for day in sorted(due):
-        values = due[day]
+        values = due[day]  # the column's values that name this day (a timestamp column may hold several)
         marks = ", ".join(f"cast(${n} as {plan.column_type})" for n in range(1, len(values) + 1))
         sql = (
             f"select {plan.select} from {relation(source)} as pulled "
-            f"where {quote_name(plan.column)} in ({marks}) order by {', '.join(plan.order_keys)}"  # type: ignore[arg-type]
+            f"where {quote_name(plan.column)} in ({marks}) order by {', '.join(plan.order_keys)}"
         )
-        path, delivery_name, seq, rows, _ = _stage(root, session, source, sql, values, day, staging, empty=sql)  # type: ignore[misc]
-        pull = Pull(source.dataset, source.label, source.mode, plan.column, last, day.isoformat(), rows)
-        landings.append(_land(root, Delivery(path, delivery_name, source.dataset, day, seq, "parquet", pull=pull)))
+        staged = _stage(root, session, source, sql, values, day, staging)
+        if staged is None:  # its rows were deleted since the cut-offs were listed
+            continue
+        pull = Pull(source.dataset, source.label, source.mode, plan.column, last, day.isoformat(), staged.rows)
+        landings.append(_land(root, staged.delivery(source.dataset, pull)))
         last = day.isoformat()
     return landings
 
 
-def _cutoffs(session: Any, source: Source, plan: _Plan) -> dict[dt.date, list[str]]:
+def _cutoffs(session: Any, source: Source, column: str) -> dict[dt.date, list[str]]:
     """The table's distinct cut-off values by the date each names (text and numbers as YYYYMMDD or YYYY-MM-DD)."""
-    column = quote_name(plan.column)  # type: ignore[arg-type]
+    quoted = quote_name(column)
     found = session.table(
-        f"select distinct {column} as cutoff from {relation(source)} as pulled where {column} is not null"
+        f"select distinct {quoted} as cutoff from {relation(source)} as pulled where {quoted} is not null"
     )
     dates: dict[dt.date, list[str]] = {}
     for value in found.column("cutoff").to_pylist():
         day = _as_date(value)
         if day is None:
-            raise source.error(f"the cut-off column {plan.column} holds {value!r}, which is not a date")
+            raise source.error(f"the cut-off column {column} holds {value!r}, which is not a date")
         dates.setdefault(day, []).append(_as_param(value))
     return dates
 
@@ -286,14 +281,36 @@ def _as_param(value: Any) -> str:
 
 def _pull_whole(
     root: DataRoot, session: Any, source: Source, plan: _Plan, cutoff: dt.date, staging: Path
-) -> LandingResult | None:
+) -> list[LandingResult]:
     sql = f"select {plan.select} from {relation(source)} as pulled order by {', '.join(plan.order_keys)}"
-    path, delivery_name, seq, rows, _ = _stage(root, session, source, sql, [], cutoff, staging, empty=sql)  # type: ignore[misc]
-    pull = Pull(source.dataset, source.label, source.mode, None, None, None, rows)
-    return _land(root, Delivery(path, delivery_name, source.dataset, cutoff, seq, "parquet", pull=pull))
+    staged = _stage(root, session, source, sql, [], cutoff, staging, empty=True)
+    assert staged is not None
+    pull = Pull(source.dataset, source.label, source.mode, None, None, None, staged.rows)
+    return [_land(root, staged.delivery(source.dataset, pull))]
+
+
+def _land(root: DataRoot, delivery: Delivery) -> LandingResult:
+    """Land a staged pull, then drop the staged file (raw/ has its copy; a kill in between leaves it to
+    `_clear_leftovers`)."""
+    result = land_delivery(root, delivery)
+    delivery.path.unlink(missing_ok=True)
+    return result
 
 
 # ---------------------------------------------------------------------------- staging a pulled file
+
+
+@dataclass(frozen=True)
+class _Staged:
+    path: Path  # <staging>/<dataset>_<cutoff>_<seq>.parquet
+    name: str  # the delivery's name in the ledger: db:<connection>/<dataset>_<cutoff>_<seq>.parquet
+    cutoff: dt.date
+    seq: int
+    rows: int
+    highest: str | None  # the largest value of the tracked (watermark) column, as text
+
+    def delivery(self, dataset: str, pull: Pull) -> Delivery:
+        return Delivery(self.path, self.name, dataset, self.cutoff, self.seq, "parquet", pull=pull)
 
 
 def _stage(
@@ -305,11 +322,11 @@ def _stage(
     cutoff: dt.date,
     staging: Path,
     track: str | None = None,
-    empty: str | None = None,
-) -> tuple[Path, str, int, int, str | None] | None:
-    """Stream the rows into `<staging>/<dataset>_<cutoff>_<seq>.parquet` (written under a temporary name);
-    returns (path, delivery name, seq, rows, highest value of the column `track`). No rows: None, unless
-    `empty` (an unparameterised query of the same columns) says to stage an empty delivery."""
+    empty: bool = False,
+) -> _Staged | None:
+    """Stream the rows into `<staging>/<dataset>_<cutoff>_<seq>.parquet` (written under a temporary name),
+    tracking the largest value of the column `track`. No rows: None, unless `empty` (a roster, `sql` without
+    parameters) asks for an empty delivery."""
     with ledger.open_ledger(root) as conn:
         seq = ledger.next_seq(conn, source.dataset, cutoff)
     name = f"{source.dataset}_{cutoff:%Y%m%d}_{seq}.parquet"
@@ -325,15 +342,16 @@ def _stage(
             rows += batch.num_rows
             if track is not None and batch.num_rows:
                 highest = _max(highest, pc.max(batch.column(track)).as_py())
-        if writer is None and empty is not None:  # an empty roster is still a delivery: the checks judge it
-            writer = pq.ParquetWriter(partial, database.plain(session.schema(empty)), compression="zstd")
+        if writer is None and empty:  # an empty roster is still a delivery: the checks judge it
+            writer = pq.ParquetWriter(partial, database.plain(session.schema(sql)), compression="zstd")
     finally:
         if writer is not None:
             writer.close()
     if writer is None:
         return None
     partial.replace(target)
-    return target, f"db:{source.connection}/{name}", seq, rows, None if highest is None else _as_param(highest)
+    top = None if highest is None else _as_param(highest)
+    return _Staged(target, f"db:{source.connection}/{name}", cutoff, seq, rows, top)
 
 
 def _max(current: Any, candidate: Any) -> Any:
@@ -357,9 +375,10 @@ def has_new_rows(root: DataRoot, dataset: str, through: dt.date) -> bool:
         plan = _plan(session, source, contract)
         with ledger.open_ledger(root) as conn:
             last = ledger.watermark(conn, dataset)
+        assert plan.column is not None
         if source.mode == "snapshot_cutoff":
             after = dt.date.fromisoformat(last) if last else dt.date.min
-            return any(after < day <= through for day in _cutoffs(session, source, plan))
-        where, params = _increment_filter(plan, last, through)
+            return any(after < day <= through for day in _cutoffs(session, source, plan.column))
+        where, params = _increment_filter(plan.column, plan.column_type, last, through)
         probe = session.table(f"select 1 as found from {relation(source)} as pulled where {where} limit 1", params)
         return probe.num_rows > 0
