@@ -336,3 +336,19 @@ def test_a_pull_lands_again_from_its_raw_copy(tmp_path: Path, pg, deaths: str, m
     assert raw.exists()  # the raw copy it was landed from stays
     assert _lake(fresh).sort("_data_row").equals(_lake(root).sort("_data_row"))
     assert _watermark(fresh) == _watermark(root) == "2026-10-02 00:00:00"
+
+
+def test_a_truncated_pull_is_held_back_by_the_checks_like_a_file(tmp_path: Path, pg, members: str) -> None:  # noqa: F811
+    from expectations.runner import check_pending
+
+    root = _root(tmp_path, pg, members, "mz_member", "cutoff_column: sjjzrq\n")
+    insert(pg, members, [*FIELDS, "sjjzrq"], [[*r, "20260930"] for r in valid_rows(MEMBER, 200)])
+    insert(pg, members, [*FIELDS, "sjjzrq"], [[*r, "20261031"] for r in valid_rows(MEMBER, 60)])  # cut short
+    assert len(pull_dataset(root, "mz_member", OCT).landings) == 2
+    summary = check_pending(root)
+    assert [(d.delivery.file_name, d.held) for d in summary.deliveries] == [
+        (f"db:{CONNECTION}/mz_member_20260930_1.parquet", False),
+        (f"db:{CONNECTION}/mz_member_20261031_1.parquet", True),
+    ]
+    in_use = pl.read_parquet(root.lake / "_deliveries.parquet").select("cutoff_date", "in_use").rows()
+    assert in_use == [(dt.date(2026, 9, 30), True), (OCT, False)]  # the build keeps the last good roster
