@@ -89,6 +89,8 @@ def pull_dataset(root: DataRoot, dataset: str, cutoff: dt.date | None = None) ->
         raise source.error(f"cut-off {cutoff} is after today ({china_today()}): an extract cannot describe the future")
     url = connection_url(root, source)
     staging = root.root / ".work" / "pulls"
+    staging.mkdir(parents=True, exist_ok=True)
+    staging.chmod(0o700)  # staged rows hold ID numbers and names until they are landed
     with file_lock(staging / f"{dataset}.lock", mode=0o600):
         _clear_leftovers(staging, dataset)
         with database.connect(source, url) as session:
