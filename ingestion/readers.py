@@ -6,7 +6,8 @@ cannot be read at all, e.g. a ragged row) and, per `id` field, `_num_<field>` (t
 
 CSV is read by pyarrow's streaming reader (fast, multi-line quoted fields); if a row has the wrong
 number of fields or the line count does not add up (blank lines inside), the file is read again by
-Python's csv module, which is slow but knows every row's physical line.
+Python's csv module, which is slow but knows every row's physical line. A pull from an exchange database
+arrives as Parquet in the database's types (`open_parquet`), turned into the same text batches.
 """
 
 from __future__ import annotations
@@ -484,12 +485,12 @@ def open_parquet(path: Path, contract: Contract) -> Source:
         raise FileRejected(UNREADABLE, f"not a readable Parquet file: {str(err).splitlines()[0][:200]}") from None
     schema = handle.schema_arrow
     hmap = map_headers(list(schema.names), contract)
-    kinds = {hmap.positions[c.field]: c.kind for c in contract.columns if c.field in hmap.positions}
+    kind_at = {hmap.positions[c.field]: c.kind for c in contract.columns if c.field in hmap.positions}
 
     def batches(slow: bool) -> Iterator[pl.DataFrame]:
         seen = 0
         for batch in handle.iter_batches(batch_size=PARQUET_BATCH):
-            columns = [_as_text(batch.column(i), kinds.get(i)) for i in range(batch.num_columns)]
+            columns = [_as_text(batch.column(i), kind_at.get(i)) for i in range(batch.num_columns)]
             rows = pl.int_range(seen + 1, seen + batch.num_rows + 1, eager=True, dtype=pl.Int64)
             seen += batch.num_rows
             yield standard_frame(columns, hmap, contract, rows, rows)
@@ -501,15 +502,15 @@ def _as_text(array: pa.Array, kind: str | None) -> pl.Series:
     """A pulled column as the text a delivered file would hold (null → empty)."""
     import pyarrow.compute as pc
 
-    kind_of = array.type
-    if pa.types.is_timestamp(kind_of) and kind_of.tz is not None:  # a moment: its date on China's calendar
-        array = pc.local_timestamp(array.cast(pa.timestamp(kind_of.unit, CHINA_TZ_NAME)))
-        kind_of = array.type
-    if kind == "month" and (pa.types.is_date(kind_of) or pa.types.is_timestamp(kind_of)):
+    arrow_type = array.type
+    if pa.types.is_timestamp(arrow_type) and arrow_type.tz is not None:  # a moment: its date on China's calendar
+        array = pc.local_timestamp(array.cast(pa.timestamp(arrow_type.unit, CHINA_TZ_NAME)))
+        arrow_type = array.type
+    if kind == "month" and (pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type)):
         text = pc.strftime(array, "%Y-%m")
-    elif pa.types.is_timestamp(kind_of):
+    elif pa.types.is_timestamp(arrow_type):
         text = pc.strftime(array, "%Y-%m-%d %H:%M:%S")
-    elif pa.types.is_date(kind_of):
+    elif pa.types.is_date(arrow_type):
         text = pc.strftime(array, "%Y-%m-%d")
     else:
         text = array.cast(pa.string())

@@ -352,3 +352,38 @@ def test_a_truncated_pull_is_held_back_by_the_checks_like_a_file(tmp_path: Path,
     ]
     in_use = pl.read_parquet(root.lake / "_deliveries.parquet").select("cutoff_date", "in_use").rows()
     assert in_use == [(dt.date(2026, 9, 30), True), (OCT, False)]  # the build keeps the last good roster
+
+
+def test_pulled_values_read_as_the_text_a_file_would_hold(tmp_path: Path) -> None:
+    """Database types → the text landing normalises: a month from a date, a moment on China's calendar."""
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ingestion.readers import open_parquet
+
+    payment = load_contract("mz_payment")
+    headers = {c.field: c.header for c in payment.columns}
+    table = pa.table(
+        {
+            headers["payment_id"]: pa.array([7001, 7002], pa.int64()),
+            headers["period"]: pa.array([dt.date(2026, 3, 1), None], pa.date32()),
+            headers["household_id"]: ["H1", "H2"],
+            headers["id_number"]: ["11010519491231002X", None],
+            headers["programme"]: ["低保金", "临时救助金"],
+            headers["amount"]: pa.array([decimal.Decimal("1234.50"), decimal.Decimal("-30.00")], pa.decimal128(14, 2)),
+            headers["paid_on"]: pa.array(
+                [dt.datetime(2026, 3, 4, 17, 30), dt.datetime(2026, 3, 5, 1)], pa.timestamp("us", "UTC")
+            ),
+            "gxsj": pa.array([dt.datetime(2026, 3, 6, 8)], pa.timestamp("us")).take([0, 0]),
+        }
+    )
+    pq.write_table(table, tmp_path / "pulled.parquet")
+    source = open_parquet(tmp_path / "pulled.parquet", payment)
+    (batch,) = list(source.batches(False))
+    assert source.header.extras == ["gxsj"] and not source.header.missing
+    assert batch.select("payment_id", "period", "id_number", "amount", "paid_on", "_data_row").rows() == [
+        ("7001", "2026-03", "11010519491231002X", "1234.50", "2026-03-05 01:30:00.000000", 1),
+        ("7002", "", "", "-30.00", "2026-03-05 09:00:00.000000", 2),
+    ]
