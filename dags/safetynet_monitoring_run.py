@@ -32,7 +32,7 @@ date (asset-triggered runs: before the moment they were triggered). Trigger with
 | task | what | retries | pool |
 |---|---|---|---|
 | resolve_run_date | (setup) the run date, shown in XCom; opens the run's row in the ledger (`runs`) | 0 | – |
-| land_pending | pulls every exchange-database source up to the run date and lands whatever the landing DAGs have not (never fails on a rejected file or an unreachable source) | 1 | `{orch.LANDING_POOL}` |
+| land_pending | pulls database sources to the run date; lands what is left (never fails) | 1 | `{orch.LANDING_POOL}` |
 | check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | `{orch.LANDING_POOL}` |
 | build | dbt build of the warehouse at the run date (idempotent: rebuilt from the lake) | 2 | `{orch.WAREHOUSE_POOL}` |
 | publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
