@@ -34,7 +34,7 @@ date (asset-triggered runs: before the moment they were triggered). Trigger with
 | task | what | retries | pool |
 |---|---|---|---|
 | resolve_run_date | (setup) the run date, shown in XCom; opens the run's row in the ledger (`runs`) | 0 | – |
-| land_pending | lands whatever the landing DAGs have not (never fails on a rejected file) | 1 | `{orch.LANDING_POOL}` |
+| land_pending | pulls database sources to the run date; lands what is left (never fails) | 1 | `{orch.LANDING_POOL}` |
 | check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | `{orch.LANDING_POOL}` |
 | build | dbt build of the warehouse at the run date (idempotent: rebuilt from the lake) | 2 | `{orch.WAREHOUSE_POOL}` |
 | publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
@@ -82,8 +82,9 @@ with DAG(
         return chosen.isoformat()
 
     @task(pool=orch.LANDING_POOL, multiple_outputs=False)
-    def land_pending() -> dict:
-        return orch.land_all()
+    def land_pending(run_date: str) -> dict:
+        """Pulls every database source up to the run date, then lands the inbox."""
+        return orch.land_all(run_date=run_date)
 
     @task(pool=orch.LANDING_POOL, retries=orch.retries(2), multiple_outputs=False)
     def check() -> dict:
@@ -116,4 +117,4 @@ with DAG(
     run_date = resolve_run_date()
     built = build(run_date)
     exported = export(run_date)
-    run_date >> land_pending() >> check() >> built >> publish() >> docs(run_date) >> exported >> record_run(run_date)
+    land_pending(run_date) >> check() >> built >> publish() >> docs(run_date) >> exported >> record_run(run_date)

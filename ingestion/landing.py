@@ -231,6 +231,18 @@ def land_file(
     return result
 
 
+def land_delivery(root: DataRoot, delivery: Delivery) -> LandingResult:
+    """Land one delivery that is not a file of the inbox: a Parquet file of rows pulled from an exchange
+    database (ingestion/exchange/), whose columns are named by the contract's headers. It goes through the
+    same steps as a file; its `Pull` is recorded in the ledger transaction of its landing. The file stays where
+    it is (not moved to archive/; raw/ keeps a copy): the puller removes its staged file, a rebuild keeps raw/."""
+    ensure_schema_files(root)
+    result = _land(root, delivery, load_or_create_key(root))
+    vault.compact(root)
+    ledger.export_deliveries(root)
+    return result
+
+
 # ---------------------------------------------------------------- one file
 
 
@@ -469,7 +481,8 @@ def _commit(
             clash = ledger.same_number(conn, contract.dataset, delivery.cutoff, delivery.seq)
             if first is not None or clash is not None:
                 raise _Late(first, clash)  # another process landed it meanwhile
-            replaces = contract.redelivery == "replace"
+            # a later delivery of the cut-off replaces this one as a whole, except where deliveries add up
+            replaces = contract.redelivery == "replace" and not (delivery.pull and delivery.pull.accumulates)
             status = (
                 "superseded"
                 if replaces and ledger.higher_seq_landed(conn, contract.dataset, delivery.cutoff, delivery.seq)
@@ -491,6 +504,7 @@ def _commit(
             )
             landing_id = ledger.insert_landing(conn, _row(result, outcome.encoding))
             ledger.insert_rejections(conn, landing_id, rejections)
+            _record_pull(conn, delivery, landing_id)
             if status == "landed" and replaces:
                 ledger.supersede_lower(conn, contract.dataset, delivery.cutoff, delivery.seq)
     except _Late as late:
@@ -571,6 +585,7 @@ def _record_rejected(
     with ledger.transaction(conn):
         landing_id = ledger.insert_landing(conn, _row(result, rejected.encoding))
         ledger.insert_rejections(conn, landing_id, [row])
+        _record_pull(conn, delivery, landing_id)
     log.warning("rejected %s", text)
     _move(root, conn, delivery, scan.sha256, landing_id)
     return result
@@ -590,6 +605,7 @@ def _record_duplicate(
     )
     with ledger.transaction(conn):
         landing_id = ledger.insert_landing(conn, _row(result, None))
+        _record_pull(conn, delivery, landing_id)
     _move(root, conn, delivery, scan.sha256, landing_id)
     return result
 
@@ -611,8 +627,15 @@ def _not_a_dataset(root: DataRoot, delivery: Delivery) -> LandingResult:
     return result
 
 
+def _record_pull(conn: sqlite3.Connection, delivery: Delivery, landing_id: int) -> None:
+    """A pulled delivery's watermark moves on in the transaction that records its landing, whatever the outcome
+    (landed, duplicate, rejected whole): its rows are accounted for, and the next pull starts after them."""
+    if delivery.pull is not None:
+        ledger.insert_pull(conn, landing_id, delivery.pull)
+
+
 def _move(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, sha256: str, landing_id: int) -> None:
-    if delivery.path.exists():
+    if delivery.pull is None and delivery.path.exists():  # a pulled file stays where it is: its puller owns it
         move_to_archive(root, delivery.path, delivery.file_name, sha256)
     with ledger.transaction(conn):
         ledger.mark_archived(conn, landing_id)

@@ -6,7 +6,8 @@ cannot be read at all, e.g. a ragged row) and, per `id` field, `_num_<field>` (t
 
 CSV is read by pyarrow's streaming reader (fast, multi-line quoted fields); if a row has the wrong
 number of fields, the line count does not add up (blank lines inside) or a row has no value in any field, the
-file is read again by Python's csv module, which is slow but knows every row's physical line.
+file is read again by Python's csv module, which is slow but knows every row's physical line. A pull from an
+exchange database arrives as Parquet in the database's types (`open_parquet`), turned into the same text batches.
 
 A row with no value in any cell (`,,,,` in CSV, an empty or spaces-only row in XLSX, as spreadsheets leave below
 the data) is not a data row: like a blank line, it is neither landed nor rejected and not counted.
@@ -29,6 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ingestion.contracts import Contract, header_key
+from ingestion.dates import CHINA_TZ_NAME
 from ingestion.rawstore import CHUNK, LINE_WINDOW, RawScan
 
 log = logging.getLogger(__name__)
@@ -480,7 +482,60 @@ def _other_sheets_with_data(reader) -> list[str]:
     return names
 
 
+# ---------------------------------------------------------------- Parquet (a pull from an exchange database)
+
+PARQUET_BATCH = 100_000
+
+
+def open_parquet(path: Path, contract: Contract) -> Source:
+    """Rows pulled from an exchange database (ingestion/exchange/): columns named by the contract's headers,
+    in the database's own types. Each value becomes the text a file would hold (a date `2026-03-05`, a month
+    `2026-03`, a decimal `1234.50`), so the same normalisation and row checks apply; `_source_line` is the row."""
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(path)
+    except Exception as err:  # pyarrow raises several error types for a damaged file
+        raise FileRejected(UNREADABLE, f"not a readable Parquet file: {str(err).splitlines()[0][:200]}") from None
+    schema = handle.schema_arrow
+    hmap = map_headers(list(schema.names), contract)
+    kind_at = {hmap.positions[c.field]: c.kind for c in contract.columns if c.field in hmap.positions}
+
+    def batches(slow: bool) -> Iterator[pl.DataFrame]:
+        seen = 0
+        for batch in handle.iter_batches(batch_size=PARQUET_BATCH):
+            columns = [_as_text(batch.column(i), kind_at.get(i)) for i in range(batch.num_columns)]
+            rows = pl.int_range(seen + 1, seen + batch.num_rows + 1, eager=True, dtype=pl.Int64)
+            seen += batch.num_rows
+            yield standard_frame(columns, hmap, contract, rows, rows)
+
+    return Source(hmap, "parquet", batches, estimated_rows=handle.metadata.num_rows)
+
+
+def _as_text(array: pa.Array, kind: str | None) -> pl.Series:
+    """A pulled column as the text a delivered file would hold (null → empty)."""
+    import pyarrow.compute as pc
+
+    arrow_type = array.type
+    if pa.types.is_timestamp(arrow_type) and arrow_type.tz is not None:  # a moment: its date on China's calendar
+        array = pc.local_timestamp(array.cast(pa.timestamp(arrow_type.unit, CHINA_TZ_NAME)))
+        arrow_type = array.type
+    if kind == "month" and (pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type)):
+        text = pc.strftime(array, "%Y-%m")
+    elif pa.types.is_timestamp(arrow_type):
+        text = pc.strftime(array, "%Y-%m-%d %H:%M:%S")
+    elif pa.types.is_date(arrow_type):
+        text = pc.strftime(array, "%Y-%m-%d")
+    else:
+        text = array.cast(pa.string())
+    series = pl.from_arrow(text)
+    assert isinstance(series, pl.Series)
+    return series.fill_null("")
+
+
 def open_source(path: Path, ext: str, scan: RawScan, contract: Contract, workdir: Path) -> Source:
     if ext == "xlsx":
         return open_xlsx(path, contract)
+    if ext == "parquet":
+        return open_parquet(path, contract)
     return open_csv(path, scan, contract, workdir)

@@ -46,6 +46,11 @@ class DataRoot:
         return self.root / "secrets"
 
     @property
+    def sources(self) -> Path:
+        """Exchange-database sources, one `<dataset>.yaml` each (ingestion/exchange/)."""
+        return self.root / "sources"
+
+    @property
     def ledger(self) -> Path:
         return self.root / "ledger.sqlite"
 

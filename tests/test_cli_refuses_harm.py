@@ -43,9 +43,11 @@ def _mistakes(root: DataRoot, empty, tmp_path) -> list[tuple[list[str], str]]:
         (["export", "--date", "2026-10-31", "--data", str(empty)], "does not look like"),
         (["export", "--date", "2026-09-30", *data], "not 2026-09-30"),
         (["export", "--date", "2026-02-30", *data], "not a date"),
-        # land, check, feedback, identify, simulate, generate
+        # land, pull, check, feedback, identify, simulate, generate
         (["land", "--data", missing], "does not exist"),
         (["land", "--dataset", "mz_famliy", *data], "not a dataset"),
+        (["pull", "--dataset", "ybj_setlement", *data], "not a dataset"),
+        (["pull", "--cutoff", "2026/10/31", *data], "not a date"),
         (["check", "--release", "x.csv", *data], "--release needs --by"),
         (["check", "--release", "nothing.csv", "--by", "王", "--note", "ok", *data], "nothing.csv"),
         (["feedback", str(tmp_path / "returned.xlsx"), *data], "does not exist"),

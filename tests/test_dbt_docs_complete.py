@@ -30,6 +30,7 @@ LEDGER_TABLES = (
     "ledger_holds",
     "ledger_runs",
     "ledger_exports",
+    "ledger_pulls",
 )
 
 
@@ -162,7 +163,7 @@ def _ledger_ddl_columns() -> dict[str, list[str]]:
     con.executescript(CHECKS_SCHEMA)
     con.executescript(_RUNS_DDL)
     con.execute(EXPORTS_DDL["exports"])
-    tables = {"landings", "rejections", "checks", "holds", "runs", "exports"}
+    tables = {"landings", "rejections", "checks", "holds", "runs", "exports", "pulls"}
     return {f"ledger_{t}": [row[1] for row in con.execute(f'PRAGMA table_info("{t}")')] for t in tables}
 
 

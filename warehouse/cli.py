@@ -127,7 +127,7 @@ def land(
     root = _data_root(data, init=init)
     with StepProgress(console) as bar:
         bar.step("land")
-        results = land_step(root, inbox=inbox, counts=bar.count, dataset=dataset)
+        results = land_step(root, inbox=inbox, counts=bar.count, dataset=dataset, pull=False)  # `pull` pulls
     table = Table(title=f"landed {len(results)} file(s)")
     table.add_column("file", no_wrap=True)
     for column in ("dataset", "landed", "rejected", "skipped", "status"):
@@ -142,6 +142,44 @@ def land(
     for r in results:
         if r.status in ("rejected", "not_a_dataset"):
             console.print(f"[yellow]{r.status}[/yellow] {r.reason}")
+
+
+@app.command()
+def pull(
+    dataset: str | None = typer.Option(None, "--dataset", help="Pull only this dataset (default: every source)."),
+    cutoff: str | None = typer.Option(
+        None, "--cutoff", help="Cut-off date of the pull, YYYY-MM-DD (default: today in China)."
+    ),
+    data: Path | None = DataOption,
+) -> None:
+    """Pull what is new from the exchange databases (`<data root>/sources/<dataset>.yaml`) and land it."""
+    from rich.table import Table
+
+    from ingestion.exchange import pull_sources
+
+    root = _data_root(data)
+    _known_dataset(dataset)
+    day = guards.parse_date(cutoff, "--cutoff") if cutoff else None
+    with console.status("pulling…"):
+        outcomes = pull_sources(root, day, [dataset] if dataset else None)
+    if not outcomes:
+        console.print(f"no database sources in {root.root / 'sources'}")
+        return
+    table = Table(title=f"pulled {len(outcomes)} source(s)")
+    for column in ("dataset", "source", "delivery", "landed", "rejected", "status"):
+        table.add_column(column, justify="right" if column in ("landed", "rejected") else "left", no_wrap=True)
+    for outcome in outcomes:
+        for r in outcome.landings:
+            table.add_row(outcome.dataset, outcome.source, r.file_name, str(r.rows_landed), str(r.rows_rejected),
+                          r.status)  # fmt: skip
+        if not outcome.landings:
+            table.add_row(outcome.dataset, outcome.source, "", "", "", outcome.status)
+    console.print(table)
+    failed = [o for o in outcomes if o.status == "error"]
+    for outcome in failed:
+        console.print(f"[red]error[/red] {outcome.message}", soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -227,10 +227,12 @@ class DeliveryStatus:
     pending: tuple[str, ...]  # inbox files (relative names) of the dataset with a cut-off in the window
     landed: tuple[str, ...]  # cut-offs in the window already landed (usable) per the ledger
     other_pending: tuple[str, ...]  # inbox files of the dataset outside the window (landed too)
+    new_rows: bool = False  # a dataset with a database source: its exchange table has rows to pull
+    problem: str | None = None  # why the database source could not be asked (one line, no credentials)
 
     @property
     def delivered(self) -> bool:
-        return bool(self.pending or self.landed)
+        return bool(self.pending or self.landed or self.new_rows)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -240,6 +242,8 @@ class DeliveryStatus:
             "pending": list(self.pending),
             "already_landed": list(self.landed),
             "other_pending": list(self.other_pending),
+            "new_rows": self.new_rows,
+            "problem": self.problem,
         }
 
 
@@ -268,14 +272,37 @@ def landed_cutoffs(ledger: Path, dataset: str) -> list[dt.date]:
     return sorted({dt.date.fromisoformat(str(value)[:10]) for (value,) in rows if value})
 
 
+def has_database_source(root: DataRoot, dataset: str) -> bool:
+    """Whether `<data root>/sources/<dataset>.yaml` says the dataset is pulled from an exchange database."""
+    return (root.root / "sources" / f"{dataset}.yaml").is_file()
+
+
+def new_rows_status(root: DataRoot, dataset: str, through: dt.date) -> tuple[bool, str | None]:
+    """(rows to pull up to `through`?, the problem when the source could not be asked)."""
+    from ingestion.exchange import SourceError, has_new_rows
+
+    try:
+        return has_new_rows(root, dataset, through), None
+    except SourceError as error:
+        log.warning("%s", error)
+        return False, str(error)
+
+
 def delivery_status(root: DataRoot, window: DeliveryWindow) -> DeliveryStatus:
+    """Files of the window in the inbox or landed; for a dataset with a database source, also new rows in its
+    exchange table up to the window's end (the watermark check)."""
     files = pending_files(root.inbox, window.dataset)
     landed = [c for c in landed_cutoffs(root.ledger, window.dataset) if window.covers(c)]
+    new_rows, problem = False, None
+    if has_database_source(root, window.dataset):
+        new_rows, problem = new_rows_status(root, window.dataset, window.end)
     return DeliveryStatus(
         window,
         pending=tuple(name for name, cutoff in files if window.covers(cutoff)),
         landed=tuple(c.isoformat() for c in landed),
         other_pending=tuple(name for name, cutoff in files if not window.covers(cutoff)),
+        new_rows=new_rows,
+        problem=problem,
     )
 
 
@@ -283,7 +310,15 @@ def is_late(status: DeliveryStatus, now: dt.datetime) -> bool:
     return status.window.can_be_late and not status.delivered and now >= status.window.due_at
 
 
-def late_message(window: DeliveryWindow, inbox: Path) -> str:
+def late_message(window: DeliveryWindow, inbox: Path, problem: str | None = None, database: bool = False) -> str:
+    """Why the landing run is red; `database`: the dataset is pulled from an exchange database."""
+    if database or problem is not None:
+        return (
+            f"LATE DELIVERY: no new {window.dataset} rows up to {window.end} in its exchange database by "
+            f"{window.due_at:%Y-%m-%d %H:%M} (China time)"
+            + (f"; the source could not be asked: {problem}" if problem else "")
+            + ". Ask the department (or the sharing platform) to refresh the table; then clear this task."
+        )
     return (
         f"LATE DELIVERY: no {window.dataset} delivery with a cut-off in {window.start}..{window.end} "
         f"reached {inbox} by {window.due_at:%Y-%m-%d %H:%M} (China time). Ask the department for the file; "
@@ -399,12 +434,15 @@ class DeliverySensor(BaseOperator):
         event = event or {}
         if event.get("state") != "delivered":
             window = delivery_window(self.dataset, self.frequency, self._moment(context), self.grace)
-            raise AirflowFailException(late_message(window, DataRoot.from_env().inbox))
+            root = DataRoot.from_env()
+            database = has_database_source(root, self.dataset)
+            raise AirflowFailException(late_message(window, root.inbox, event.get("problem"), database))
         log.info(
-            "delivery of %s: pending %s, already landed %s",
+            "delivery of %s: pending %s, already landed %s, new rows in its database %s",
             self.dataset,
             event.get("pending"),
             event.get("already_landed"),
+            event.get("new_rows"),
         )
         return event
 
@@ -464,12 +502,36 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def land(dataset: str, root: DataRoot | None = None) -> dict[str, Any]:
-    """Land one dataset's deliveries (landing DAG)."""
+def land(dataset: str, found: Mapping[str, Any] | None = None, root: DataRoot | None = None) -> dict[str, Any]:
+    """Land one dataset's deliveries (landing DAG): pull its database source, if it has one, up to the end of
+    the window the sensor waited for (`found`, its XCom), then land its files in the inbox. A source that
+    cannot be pulled fails the task with its one-line reason (nothing was landed from it)."""
     from ingestion.landing import land_inbox
 
-    records = [describe_landing(r) for r in land_inbox(root or DataRoot.from_env(), dataset=dataset)]
+    root = root or DataRoot.from_env()
+    records: list[dict[str, Any]] = []
+    if has_database_source(root, dataset):
+        from ingestion.exchange import pull_dataset
+
+        window = (found or {}).get("window") or [None, None]
+        cutoff = dt.date.fromisoformat(window[1]) if window[1] else None
+        records += _pulled(_pull_or_fail(pull_dataset, root, dataset, cutoff))
+    records += [describe_landing(r) for r in land_inbox(root, dataset=dataset)]
     return _verdict(records, dataset)
+
+
+def _pull_or_fail(pull: Callable[..., Any], *args: Any) -> Any:
+    from ingestion.exchange import SourceError
+
+    try:
+        return pull(*args)
+    except SourceError as error:
+        raise AirflowFailException(f"SOURCE ERROR: {error}") from None
+
+
+def _pulled(outcome: Any) -> list[dict[str, Any]]:
+    log.info("pull of %s from %s: %s %s", outcome.dataset, outcome.source, outcome.status, outcome.message)
+    return [describe_landing(r) for r in outcome.landings]
 
 
 def _verdict(records: list[dict[str, Any]], what: str) -> dict[str, Any]:
@@ -487,14 +549,20 @@ def _verdict(records: list[dict[str, Any]], what: str) -> dict[str, Any]:
 
 
 @_timed
-def land_all(root: DataRoot | None = None) -> dict[str, Any]:
-    """Land whatever waits in the inbox (monitoring run). Never fails on a rejected file: the run goes on
-    with the last good delivery, and the landing shows in the ledger and the log. Keeps the XCom small:
-    counts, and the files that did not land."""
+def land_all(root: DataRoot | None = None, run_date: str | None = None) -> dict[str, Any]:
+    """Pull every database source up to the run date, then land whatever waits in the inbox (monitoring run).
+    Never fails on a rejected file or an unreachable source: the run goes on with the last good delivery, and
+    the problem shows in the ledger and the log (`source_errors`). Keeps the XCom small: counts, and the files
+    that did not land."""
+    from ingestion.exchange import pull_sources
     from ingestion.landing import land_inbox
 
-    summary = _summary([describe_landing(r) for r in land_inbox(root or DataRoot.from_env())])
+    root = root or DataRoot.from_env()
+    outcomes = pull_sources(root, dt.date.fromisoformat(run_date) if run_date else None)
+    records = [record for outcome in outcomes for record in _pulled(outcome)]
+    summary = _summary(records + [describe_landing(r) for r in land_inbox(root)])
     summary["files"] = [f for f in summary["files"] if f.get("status") != "landed"]
+    summary["source_errors"] = [o.message for o in outcomes if o.status == "error"]
     return summary
 
 

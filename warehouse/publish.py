@@ -40,6 +40,7 @@ LEDGER_TABLES = {
     "holds": "ledger_holds",
     "runs": "ledger_runs",
     "exports": "ledger_exports",
+    "pulls": "ledger_pulls",
 }
 PUBLISHED_NAME = "monitoring.duckdb"
 

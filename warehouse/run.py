@@ -60,15 +60,24 @@ class RunSummary:
 
 
 def land_step(
-    root: DataRoot, inbox: Path | None = None, counts: Counts | None = None, dataset: str | None = None
+    root: DataRoot,
+    inbox: Path | None = None,
+    counts: Counts | None = None,
+    dataset: str | None = None,
+    cutoff: dt.date | None = None,
+    pull: bool = True,
 ) -> list[Any]:
+    """Pull every exchange-database source (up to `cutoff`; unless `pull` is false), then land the inbox. A source
+    that cannot be pulled is logged (one line) and the run goes on with what was landed before, as with a late file."""
+    from ingestion.exchange import pull_sources
     from ingestion.landing import land_inbox
 
     def progress(done: int, total: int, file_name: str, rows: int) -> None:
         if counts:
             counts(done, total, "files", f"{rows:,} rows · {file_name}" if file_name else f"{rows:,} rows")
 
-    return land_inbox(root, inbox=inbox, dataset=dataset, progress=progress if counts else None)
+    pulled = [landing for outcome in pull_sources(root, cutoff) for landing in outcome.landings] if pull else []
+    return pulled + land_inbox(root, inbox=inbox, dataset=dataset, progress=progress if counts else None)
 
 
 def check_step(root: DataRoot) -> Any:
@@ -116,13 +125,14 @@ def run_comparison(
     engine: str | None = None,
     counts: Counts | None = None,
 ) -> RunSummary:
-    """Land what is in the inbox, check it, build the mart at `run_date` (on `engine`, else $SAFETYNET_ENGINE,
-    else DuckDB), publish it (with its dbt docs), export the workbooks and the report. `progress(step)` is told
-    each step as it starts, `counts(...)` how far landing and the build are."""
+    """Pull the database sources up to `run_date` and land what is in the inbox, check it, build the mart at
+    `run_date` (on `engine`, else $SAFETYNET_ENGINE, else DuckDB), publish it (with its dbt docs), export the
+    workbooks and the report. `progress(step)` is told each step as it starts, `counts(...)` how far landing and
+    the build are."""
     summary = RunSummary(run_date)
     say = progress or (lambda message: log.info(message))
     steps: list[tuple[str, Callable[[], Any], str]] = [
-        ("land", lambda: land_step(root, inbox, counts), "landings"),
+        ("land", lambda: land_step(root, inbox, counts, cutoff=run_date), "landings"),
         ("check", lambda: check_step(root), "checks"),
         ("build", lambda: build_step(root, run_date, engine, counts), "build"),
         ("publish", lambda: publish_step(root), "published"),
