@@ -57,7 +57,8 @@ def _volume(view: ContractView, rules: DatasetRules) -> Iterator[Check]:
 
 def _keys(view: ContractView) -> Iterator[Check]:
     if view.keys:
-        metric = Metric("duplicate_key_rows", k.DUPLICATE_KEY_ROWS, view.keys)
+        private = bool(set(view.keys) & set(view.private))
+        metric = Metric("duplicate_key_rows", k.DUPLICATE_KEY_ROWS, view.keys, private=private)
         yield Check(
             "key_unique",
             CRITICAL,

@@ -36,6 +36,25 @@ warnings as (
     select * from {{ ref('fct_warnings') }}
 ),
 
+-- the 核对 registers at the run date (VERIFICATION.md §2, §5)
+vehicles as (
+    select household_id, count(distinct vin) as registered_vehicle_count
+    from {{ ref('int_household_vehicles') }}
+    group by household_id
+),
+
+dwellings as (
+    select household_id, count(distinct unit_id) as registered_dwelling_count
+    from {{ ref('int_household_dwellings') }}
+    group by household_id
+),
+
+businesses as (
+    select household_id, count(distinct credit_code) as business_count
+    from {{ ref('int_household_businesses') }}
+    group by household_id
+),
+
 member_facts as (
     select
         m.household_id,
@@ -112,6 +131,9 @@ final as (
         coalesce(c.open_warnings_yellow, 0) as open_warnings_yellow,
         coalesce(c.overdue_warnings, 0) as overdue_warnings,
         c.open_warning_rules,
+        coalesce(vh.registered_vehicle_count, 0) as registered_vehicle_count,
+        greatest(coalesce(dw.registered_dwelling_count, 0) - 1, 0) as registered_extra_dwelling_count,
+        coalesce(bu.business_count, 0) as business_count,
         h.snapshot_cutoff,
         {{ run_date() }} as run_date
     from households as h
@@ -122,6 +144,9 @@ final as (
     left join unemployment as u on u.household_id = h.household_id
     left join disaster_facts as x on x.household_id = h.household_id
     left join warning_counts as c on c.household_id = h.household_id
+    left join vehicles as vh on vh.household_id = h.household_id
+    left join dwellings as dw on dw.household_id = h.household_id
+    left join businesses as bu on bu.household_id = h.household_id
 )
 
 select * from final
