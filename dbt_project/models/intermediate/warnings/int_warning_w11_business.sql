@@ -55,7 +55,7 @@ final as (
         'business:' || credit_code as episode,
         county_code,
         township_code,
-        '家庭成员为' || entity_type || '的法定代表人（经营者），成立日期 ' || {{ fmt_date('established_on') }}
+        '家庭成员担任市场主体法定代表人（经营者）：主体类型 ' || entity_type || '，成立日期 ' || {{ fmt_date('established_on') }}
             || '，注册资本 ' || {{ fmt_yuan('registered_capital') }}
             || case
                 when sub_case = 'a' then '（' || category || '家庭成员担任公司法定代表人）'
