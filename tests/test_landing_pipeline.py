@@ -82,9 +82,7 @@ def test_no_id_or_name_in_lake_or_ledger(all_landed) -> None:
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
         for row in conn.execute(f'SELECT * FROM "{table}"'):
             for value in row:
-                if isinstance(value, str) and (
-                    ID_VALUE.match(value) or any(s in value for s in secrets | every_key)
-                ):
+                if isinstance(value, str) and (ID_VALUE.match(value) or any(s in value for s in secrets | every_key)):
                     found.append((table, value))
     conn.close()
     assert found == []

@@ -18,9 +18,13 @@ from ingestion.landing import land_inbox
 from ingestion.readers import map_headers
 from ingestion.vault import read_persons
 
-BUSINESS = ["统一社会信用代码", "主体名称", "主体类型", "法定代表人（经营者）姓名", "法定代表人（经营者）身份证号", "成立日期",
-            "登记状态"]  # fmt: skip
-VEHICLE = ["车辆识别代号", "号牌号码", "所有人姓名", "所有人身份证号", "车辆类型", "初次登记日期", "机动车状态", "使用性质"]
+BUSINESS = [
+    "统一社会信用代码", "主体名称", "主体类型", "法定代表人（经营者）姓名", "法定代表人（经营者）身份证号",
+    "成立日期", "登记状态",
+]  # fmt: skip
+VEHICLE = [
+    "车辆识别代号", "号牌号码", "所有人姓名", "所有人身份证号", "车辆类型", "初次登记日期", "机动车状态", "使用性质",
+]  # fmt: skip
 PROPERTY = ["登记业务号", "不动产单元号", "权利人姓名", "权利人身份证号", "登记类型", "房屋用途", "登记日期"]
 
 
