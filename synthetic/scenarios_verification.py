@@ -7,7 +7,6 @@ identification cases whose declaration hides a car, a flat or a company, plus ex
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Any
 
 from synthetic.calendar import add_months, month_end
@@ -18,7 +17,6 @@ from synthetic.scenario_kit import Counties, member
 from synthetic.scenarios_ident import am, apply, s12n
 
 _VIN_ALPHABET = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
-_serial = itertools.count(1)
 
 
 def _code(n: int, width: int) -> str:
@@ -40,9 +38,9 @@ def vehicle(
     to_k: int = NEVER, vin: str | None = None,
 ) -> str:  # fmt: skip
     """A vehicle in the gaj_vehicle snapshots from_k … to_k − 1 (from the snapshot after its first registration)."""
-    vin = vin or f"LZP{_code(next(_serial), 14)}"
+    vin = vin or f"LZP{_code(p.next_id(), 14)}"
     row = {
-        "vin": vin, "plate": f"鲁A{next(_serial) % 100000:05d}", "owner_name": owner.name, "owner_id": owner.id18,
+        "vin": vin, "plate": f"鲁A{p.next_id() % 100000:05d}", "owner_name": owner.name, "owner_id": owner.id18,
         "vehicle_type": vtype, "first_registered_on": first, "status": status, "use": "非营运",
     }  # fmt: skip
     start = k_of(p, first) if from_k is None else from_k
@@ -51,7 +49,7 @@ def vehicle(
 
 
 def unit_number(p: Plant, county: str) -> str:
-    return f"{county}{next(_serial):06d}JC00001F00010001"
+    return f"{county}{p.next_id():06d}JC00001F00010001"
 
 
 def register(
@@ -59,7 +57,7 @@ def register(
     registration_id: str | None = None,
 ) -> str:  # fmt: skip
     """A registration of `unit` naming `holders` (a row each), delivered with the month of its 登记日期."""
-    rid = registration_id or f"BDP{next(_serial):09d}"
+    rid = registration_id or f"BDP{p.next_id():09d}"
     delivered = month_end(on) if month_end(on) in p.schedule.monthly else p.schedule.monthly[0]
     for who in holders:
         p.add("zrzy_property", delivered, {
@@ -81,7 +79,7 @@ def business(
     to_k: int = NEVER,
 ) -> str:  # fmt: skip
     """A market entity in the scjg_business snapshots (capital in cents, None = empty); its credit code."""
-    code = f"{'91' if etype not in ('个体工商户', '农民专业合作社') else '92'}{rep.id18[:6]}P{_code(next(_serial), 9)}"
+    code = f"{'91' if etype not in ('个体工商户', '农民专业合作社') else '92'}{rep.id18[:6]}P{_code(p.next_id(), 9)}"
     row = {
         "credit_code": code, "entity_name": f"{rep.name}经营部", "entity_type": etype, "rep_name": rep.name,
         "rep_id": rep.id18, "registered_capital": capital, "established_on": established, "status": status,
@@ -162,7 +160,7 @@ def w09(p: Plant, counties: Counties) -> None:
     p.begin("W09: two cars first registered on the same day: the owner of the greater VIN is named")
     hh = household(p, county, "最低生活保障", couple(p, county), recognised)
     same = before_window(p, 4)
-    serial = next(_serial)
+    serial = p.next_id()
     vehicle(p, hh.members[0].person, same, vin=f"LZP{_code(serial, 13)}A")
     vehicle(p, hh.members[1].person, same, vin=f"LZP{_code(serial, 13)}B")
     p.expect("W09", "黄", hh.hid, "W09", hh.members[1].person)

@@ -44,6 +44,7 @@ def read_delivery(root: Path, file_name: str, style: dict[str, Any]) -> Table:
     assert match, file_name
     spec = load_specs()[match["dataset"]]
     by_header = {fold(c.header): c.field for c in spec.columns}
+    by_header |= {f"{fold(c.header)}({unit})": c.field for c in spec.columns for unit in c.unit_headers}
     path = root / "inbox" / file_name
     if style["fmt"] == "xlsx":
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -52,8 +53,8 @@ def read_delivery(root: Path, file_name: str, style: dict[str, Any]) -> Table:
     else:
         text = path.read_bytes().decode(style["encoding"])
         grid = list(csv.reader(io.StringIO(text, newline="")))
-    required = {fold(c.header) for c in spec.columns if c.required}
-    at = next(i for i, r in enumerate(grid) if required <= {fold(str(v)) for v in r if v is not None})
+    required = {c.field for c in spec.columns if c.required}
+    at = next(i for i, r in enumerate(grid) if required <= {by_header.get(fold(str(v))) for v in r if v is not None})
     headers = [str(h) for h in grid[at]]
     return Table(spec.dataset, headers, [by_header[fold(h)] for h in headers], grid[at + 1 :])
 
