@@ -39,13 +39,14 @@ def styles(root: Path) -> dict[str, dict[str, Any]]:
     return {f["file_name"]: f for f in manifest(root)["files"]}
 
 
-def read_delivery(root: Path, file_name: str, style: dict[str, Any]) -> Table:
+def read_delivery(root: Path, file_name: str, style: dict[str, Any], folder: str = "inbox") -> Table:
+    """A generated file read back, from the inbox (or, once landed, from `archive`)."""
     match = NAME.match(Path(file_name).name)
     assert match, file_name
     spec = load_specs()[match["dataset"]]
     by_header = {fold(c.header): c.field for c in spec.columns}
     by_header |= {f"{fold(c.header)}({unit})": c.field for c in spec.columns for unit in c.unit_headers}
-    path = root / "inbox" / file_name
+    path = root / folder / file_name
     if style["fmt"] == "xlsx":
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         grid = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]

@@ -36,11 +36,21 @@ warnings as (
     select * from {{ ref('fct_warnings') }}
 ),
 
--- the 核对 registers at the run date (VERIFICATION.md §2, §5)
+-- the 核对 registers at the run date (VERIFICATION.md §2, §5); a car bought while assisted was first registered
+-- after the household's 认定日期 (civil-affairs households)
+recognitions as (
+    select household_id, recognised_on from {{ ref('stg_mz__households') }}
+    where is_current_snapshot
+),
+
 vehicles as (
-    select household_id, count(distinct vin) as registered_vehicle_count
-    from {{ ref('int_household_vehicles') }}
-    group by household_id
+    select
+        v.household_id,
+        count(distinct v.vin) as registered_vehicle_count,
+        count(distinct case when v.first_registered_on > r.recognised_on then v.vin end) as vehicles_bought_while_assisted
+    from {{ ref('int_household_vehicles') }} as v
+    left join recognitions as r on r.household_id = v.household_id
+    group by v.household_id
 ),
 
 dwellings as (
@@ -132,6 +142,7 @@ final as (
         coalesce(c.overdue_warnings, 0) as overdue_warnings,
         c.open_warning_rules,
         coalesce(vh.registered_vehicle_count, 0) as registered_vehicle_count,
+        coalesce(vh.vehicles_bought_while_assisted, 0) as vehicles_bought_while_assisted,
         greatest(coalesce(dw.registered_dwelling_count, 0) - 1, 0) as registered_extra_dwelling_count,
         coalesce(bu.business_count, 0) as business_count,
         h.snapshot_cutoff,
