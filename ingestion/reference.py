@@ -37,7 +37,7 @@ URBAN_RURAL = ("城市", "农村")
 SCOPES = ("province", "city", "county")
 MAX_EDGE_INCOME_MULTIPLIER = Decimal("2.0")  # spec/RULES.md §3: a county may set up to 2.0
 
-# The parameters of spec/EXTRACTS.md §4 and VERIFICATION.md §5: each must have a province row (its default).
+# The parameters of spec/EXTRACTS.md §4 and docs/verification.md: each must have a province row (its default).
 SPEC_PARAMETERS: tuple[str, ...] = (
     "working_age_min", "working_age_max",
     "w01_floor", "w01_income_share", "w01_red",

@@ -96,7 +96,7 @@ def _decide(
     rv = Review(c, county, ur)
     n, income = app["member_count"], app["annual_income"]
     assets, cars, extra = app["financial_assets"], app["vehicle_count"], app["extra_property_count"]
-    # the 核对 (VERIFICATION.md §4): the larger of declared and registered; a company fails 特困 and 低保
+    # the 核对 (docs/verification.md): the larger of declared and registered; a company fails 特困 and 低保
     registered = c.registers.figures({m["id_number"] for m in members} | {app["applicant_id"]}, app["applied_on"])
     cars, extra = max(cars, registered.vehicles), max(extra, registered.extra_dwellings)
     no_company = not registered.represents_company

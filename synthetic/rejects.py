@@ -213,7 +213,7 @@ CATALOGUE: list[tuple[str, str, Callable[..., str | float], str]] = [
     ("mz_payment", "amount", _const("壹佰元"), "bad_amount"),
     ("mz_household", "member_count", _const("三"), "bad_int"),
     ("yjj_disaster", "region_code", _const("37010"), "bad_region"),
-    # the 核对 registers (VERIFICATION.md §1)
+    # the 核对 registers (docs/verification.md)
     ("gaj_vehicle", "vin", _const("LSVAM4187C218484"), "bad_length"),
     ("gaj_vehicle", "first_registered_on", _after_cutoff, "date_after_cutoff"),
     ("gaj_vehicle", "vehicle_type", _const("拖拉机"), "unknown_enum"),

@@ -1,7 +1,7 @@
-"""Planted 核对 scenarios (VERIFICATION.md): W09 车辆超标, W10 房产超标 and W11 经营主体 at every level and sub-case
-in two or more counties, near misses at each boundary (exempt vehicle types, a 注销 car, a car sold, a unit sold,
-cancelled or held jointly, a shop, same-day registrations, capital one cent below the line, a 吊销 company, …), and
-identification cases whose declaration hides a car, a flat or a company, plus exit reviews with registered figures.
+"""Planted 核对 scenarios (docs/verification.md): W09 车辆超标, W10 房产超标 and W11 经营主体 at every level and
+sub-case in two or more counties, near misses at each boundary (exempt vehicle types, a 注销 car, a car sold, a unit
+sold, cancelled or held jointly, a shop, same-day registrations, capital one cent below the line, a 吊销 company, …),
+and identification cases whose declaration hides a car, a flat or a company, plus exit reviews with registered figures.
 """
 
 from __future__ import annotations

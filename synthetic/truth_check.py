@@ -334,7 +334,7 @@ class Checker:
 
     def run(self) -> set[WarningKey]:
         self.load()
-        self.registers = Registers(self.store, self.R)  # VERIFICATION.md: vehicles, dwellings, businesses
+        self.registers = Registers(self.store, self.R)  # docs/verification.md: vehicles, dwellings, businesses
         for rule in (
             self.w01,
             self.w02,

@@ -1,4 +1,4 @@
-"""VERIFICATION.md decided independently from the delivered records (plain Python, like truth_check.py): what a
+"""docs/verification.md decided independently from the delivered records (plain Python, like truth_check.py): what a
 person holds on a date (§2), W09 车辆超标, W10 房产超标 and W11 经营主体 (§3), and the registered figures of the
 核对 in identification (§4)."""
 

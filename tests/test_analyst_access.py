@@ -102,7 +102,7 @@ def test_no_id_number_and_no_name_in_any_text_cell(analyst_demo: AnalystDemo, ma
     assert leaks(values, ids, names) == []
 
 
-# what identifies a person's things in the 核对 registers (VERIFICATION.md §5): never outside the lake's keys
+# what identifies a person's things in the 核对 registers (docs/verification.md): never outside the lake's keys
 REGISTER_FIELDS = {"gaj_vehicle": ("vin", "plate"), "zrzy_property": ("unit_id",), "scjg_business": ("entity_name",)}
 
 

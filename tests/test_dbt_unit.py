@@ -58,7 +58,7 @@ def test_every_rule_model_has_unit_tests(unit_results: list) -> None:
     assert [m for m in RULE_MODELS if m not in tested] == []
     # and the register logic: identity, re-raise, statuses
     assert {"int_warnings_triggered", "fct_warnings", "stg_ybj__settlements"} <= tested
-    # holdings on a date (VERIFICATION.md §2) and the 核对 in identification (§4)
+    # holdings on a date (docs/verification.md) and the 核对 in identification (§4)
     holdings = {"int_vehicle_periods", "int_dwelling_periods", "int_business_periods", "int_household_vehicles",
                 "int_household_dwellings", "int_household_businesses", "int_identification_holdings"}  # fmt: skip
     assert holdings <= tested

@@ -324,7 +324,7 @@ def _trace(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_trace_of_a_boundary_case_shows_its_figures(identification_root: DataRoot, decisions) -> None:
     """A03 (income exactly S·12·n): 特困 fails on size, 低保 fails on income at equality, 边缘 passes, then 单人保.
-    特困 and 低保 end with the company test of the 核对 (VERIFICATION.md §4)."""
+    特困 and 低保 end with the company test of the 核对 (docs/verification.md)."""
     entries = _trace(decisions["A03"])
     assert [e["类别"] for e in entries] == ["特困人员"] * 8 + ["最低生活保障"] * 5 + ["低保边缘家庭"] * 4 + ["单人保"]
     assert [e["检验"] for e in entries if e["检验"] == "经营主体"] == ["经营主体"] * 2

@@ -58,7 +58,7 @@ def test_identification_matches_the_truth_exactly(province: DataRoot) -> None:
 
 
 def test_the_verification_marks_hidden_assets(province: DataRoot) -> None:
-    """The 核对 (VERIFICATION.md §4): the applications whose declaration hides a car, a flat or a company carry the
+    """The 核对 (docs/verification.md): the applications whose declaration hides a car, a flat or a company carry the
     registered figures, 核对差异 where a registered figure exceeds the declared one, and the trace says so."""
     truth = pl.read_csv(province.truth / "expected_identification.csv", infer_schema=False).fill_null("")
     got = _mart(province, "select * from main.fct_identification where application_id is not null")

@@ -1,4 +1,4 @@
-"""Landing the 核对 registers (VERIFICATION.md §1): a `注册资本（万元）` header multiplies by 10,000 before rounding,
+"""Landing the 核对 registers (docs/verification.md): a `注册资本（万元）` header multiplies by 10,000 before rounding,
 `建筑面积（平方米）` is the same column, VINs are upper-cased and must be 17 characters, the row rules of the notes
 column reject with their own reasons, and plates, entity names and the raw values of the codes stay out of the lake
 and the ledger (the quarantine keeps them, owner-only)."""

@@ -1,5 +1,5 @@
 {#-
-  Holdings on a date (VERIFICATION.md §2): a row of int_vehicle_periods, int_dwelling_periods or
+  Holdings on a date (docs/verification.md): a row of int_vehicle_periods, int_dwelling_periods or
   int_business_periods holds on the date `on_expr` when its period [valid_from, valid_to) contains it.
 -#}
 {% macro period_holds(alias, on_expr) -%}
@@ -19,7 +19,7 @@
 {%- endmacro %}
 
 
-{#- The companies of VERIFICATION.md §2 (W11(a), the identification company test). -#}
+{#- The companies of docs/verification.md (W11(a), the identification company test). -#}
 {% macro company_types() -%}
     {{ return(['有限责任公司', '股份有限公司', '个人独资企业', '合伙企业']) }}
 {%- endmacro %}

@@ -10,7 +10,7 @@
 
 
 {#-
-  Every test of every category, in order (RULES.md §3, VERIFICATION.md §4): (category, order, code, Chinese name). The wide model
+  Every test of every category, in order (RULES.md §3, docs/verification.md): (category, order, code, Chinese name). The wide model
   int_identification_test_results has `<code>_passed` and `<code>_figures` for each; int_identification_tests
   unpivots them into one row per test.
 -#}
@@ -153,7 +153,7 @@ select * from only_in_warnings
 
 
 {#-
-  A 核对 figure of the trace (VERIFICATION.md §4): declared / registered / used, and 核对差异 when the registered
+  A 核对 figure of the trace (docs/verification.md): declared / registered / used, and 核对差异 when the registered
   figure exceeds the declared one. A case without a declaration (an exit review) shows the registered figure only.
 -#}
 {% macro verified_figure(declared, registered, used, label, unit) -%}

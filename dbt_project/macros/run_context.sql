@@ -37,7 +37,7 @@
 {%- endmacro %}
 
 
-{#- Every rule parameter the models read (spec/EXTRACTS.md §4, VERIFICATION.md §5), pivoted one column each. -#}
+{#- Every rule parameter the models read (spec/EXTRACTS.md §4, docs/verification.md), pivoted one column each. -#}
 {% macro parameter_names() -%}
     {{ return([
         'working_age_min', 'working_age_max',

@@ -21,7 +21,7 @@ LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 PROVINCE_CODE = "370000"
 PROVINCE_NAME = "山东省"
 
-# spec/RULES.md §2 and VERIFICATION.md §3: the rule's name is the workbook's 预警类型
+# spec/RULES.md §2 and docs/verification.md: the rule's name is the workbook's 预警类型
 RULE_NAMES: dict[str, str] = {
     "W01": "支出骤增·医疗",
     "W02": "收入骤减·主要劳动力死亡",

@@ -1,6 +1,6 @@
 -- Every business of every 市场主体登记 snapshot, with the period in which that snapshot is the latest one (as
 -- int_vehicle_periods). A person's businesses on a date T are the rows whose period holds T, whose representative is
--- the person, 登记状态 存续 and 成立日期 ≤ T (VERIFICATION.md §2); `is_company` marks 有限责任公司, 股份有限公司, 个人独资企业
+-- the person, 登记状态 存续 and 成立日期 ≤ T (docs/verification.md); `is_company` marks 有限责任公司, 股份有限公司, 个人独资企业
 -- and 合伙企业.
 with businesses as (
     select * from {{ ref('stg_scjg__businesses') }}

@@ -1,4 +1,4 @@
--- Who holds each dwelling, and when (VERIFICATION.md §2). A unit's holders from a registration's 登记日期 on are the
+-- Who holds each dwelling, and when (docs/verification.md). A unit's holders from a registration's 登记日期 on are the
 -- rows of that registration — the unit's latest by (登记日期, 登记业务号) — until the unit's next registration: a
 -- 转移登记 to others ends the earlier holders' holding, and after a 注销登记 nobody holds the unit. One row per
 -- (registration, holder) that makes the holder hold a dwelling (房屋用途 住宅) for a non-empty period [valid_from,

@@ -1,6 +1,6 @@
 -- Every vehicle of every 机动车登记 snapshot, with the period in which that snapshot is the latest one: from its
 -- cut-off up to the next in-use snapshot's cut-off (exclusive; open for the latest). A person's vehicles on a date T
--- are the rows whose period holds T (VERIFICATION.md §2: the latest snapshot with cut-off ≤ T); they are counted when
+-- are the rows whose period holds T (docs/verification.md: the latest snapshot with cut-off ≤ T); they are counted when
 -- 机动车状态 is 正常, 初次登记日期 ≤ T and the type is not 摩托车, 低速货车 or 残疾人专用车 (`is_countable` holds the
 -- first and last conditions; the date one depends on T).
 with vehicles as (

@@ -2,7 +2,7 @@
 -- compare (RULES.md §3, §5): each application of mz_application (the latest version), and each household
 -- leaving 特困/低保 between two snapshots (退出复核). S and D are those in force on the run date for the case's
 -- county and 城乡类别; parameters are the county's at the run date (nothing here is a literal threshold).
--- The 核对 (VERIFICATION.md §4): the registered vehicles, extra dwellings and companies of the case's people, and the
+-- The 核对 (docs/verification.md): the registered vehicles, extra dwellings and companies of the case's people, and the
 -- vehicle and dwelling figures the asset tests use, the larger of declared and registered (an exit review declares
 -- nothing: its registered figures are used).
 with applications as (

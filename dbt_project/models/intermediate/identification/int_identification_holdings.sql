@@ -1,4 +1,4 @@
--- What the other departments record for each identification case (the 核对 of VERIFICATION.md §4), one row per case:
+-- What the other departments record for each identification case (the 核对 of docs/verification.md), one row per case:
 -- the counted vehicles, dwellings and companies of the case's people on the case's date T (§2). An application is
 -- checked at its 申请日期 over its members (the applicant included); an exit review at the later snapshot's cut-off
 -- over the members of the latest snapshot that shows the household (the later one when it still lists it, else the

@@ -7,7 +7,7 @@
 -- 特困 is tested for applications only (null otherwise: exit reviews never reach it); 最低生活保障 is tested for every
 -- case, because 单人保 asks whether the household fails it even when it was not reviewed. A household leaving
 -- 特困/低保 has no financial assets in the roster: that test passes. The vehicle and dwelling tests use the larger of the
--- declared and the registered figure (the 核对, VERIFICATION.md §4; an exit review has only the registered one), and
+-- declared and the registered figure (the 核对, docs/verification.md; an exit review has only the registered one), and
 -- their figures show declared / registered / used, marked 核对差异 when the registered figure exceeds the declared one;
 -- 特困人员 and 最低生活保障 also fail when a member represents a company.
 {%- set missing = "'缺少低保标准、可支配收入或规则参数，无法判断'" %}
@@ -170,7 +170,7 @@ tested as (
         ) as {{ prefix }}_properties_figures,
         {%- endfor %}
 
-        -- 特困人员 and 最低生活保障: no member represents a company (VERIFICATION.md §4)
+        -- 特困人员 and 最低生活保障: no member represents a company (docs/verification.md)
         {%- for prefix in ['tekun', 'dibao'] %}
         {%- set applies = 'tekun_applies' if prefix == 'tekun' else 'true' %}
         case when {{ applies }} then not represents_company end as {{ prefix }}_company_passed,

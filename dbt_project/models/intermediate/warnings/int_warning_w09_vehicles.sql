@@ -1,4 +1,4 @@
--- W09 车辆超标 (拒止, VERIFICATION.md §3): an in-force civil-affairs household whose 救助类别 has an asset test holds
+-- W09 车辆超标 (拒止, docs/verification.md): an in-force civil-affairs household whose 救助类别 has an asset test holds
 -- more counted vehicles at the run date than its limit — 0 for 特困人员 and 最低生活保障, edge_max_vehicles for
 -- 低保边缘家庭 and 刚性支出困难家庭. 橙 when one of them was first registered strictly after the household's 认定日期
 -- (bought while assisted), else 黄. Subject: the household, episode the rule; person_key the owner of the most recent

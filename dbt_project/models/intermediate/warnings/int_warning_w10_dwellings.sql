@@ -1,4 +1,4 @@
--- W10 房产超标 (拒止, VERIFICATION.md §3): an in-force civil-affairs household whose 救助类别 has an asset test holds
+-- W10 房产超标 (拒止, docs/verification.md): an in-force civil-affairs household whose 救助类别 has an asset test holds
 -- more extra dwellings at the run date (its members' distinct dwellings − 1) than its limit — 0 for 特困人员 and
 -- 最低生活保障, edge_max_extra_properties for 低保边缘家庭 and 刚性支出困难家庭. 橙 when a member became a holder of one
 -- of them after the 认定日期: the registration that makes a member hold it (a 首次/转移/变更登记 naming the member, the

@@ -1,4 +1,4 @@
--- W11 经营主体 (拒止, VERIFICATION.md §3): a member of an in-force 特困人员 or 最低生活保障 household represents, at the
+-- W11 经营主体 (拒止, docs/verification.md): a member of an in-force 特困人员 or 最低生活保障 household represents, at the
 -- run date, (a) a company (有限责任公司, 股份有限公司, 个人独资企业, 合伙企业) → 橙; or (b) a 个体工商户, 农民专业合作社 or
 -- 其他 with 注册资本 ≥ w11_capital (an empty capital counts as 0; equal fires) → 黄. One warning per business: subject the
 -- household, episode `business:<统一社会信用代码>`, person_key the representative. The evidence names the entity type,

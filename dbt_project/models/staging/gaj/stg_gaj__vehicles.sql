@@ -1,5 +1,5 @@
 -- 机动车登记 (snapshot): every snapshot up to the run date, one row per vehicle (车辆识别代号) and cut-off. The VIN is
--- a key only: it orders a household's vehicles and never leaves the warehouse (VERIFICATION.md §5).
+-- a key only: it orders a household's vehicles and never leaves the warehouse (docs/verification.md).
 with source as (
     {{ lake_rows(source('gaj', 'gaj_vehicle')) }}
 ),
