@@ -47,7 +47,8 @@ vehicles as (
     select
         v.household_id,
         count(distinct v.vin) as registered_vehicle_count,
-        count(distinct case when v.first_registered_on > r.recognised_on then v.vin end) as vehicles_bought_while_assisted
+        count(distinct case when v.first_registered_on > r.recognised_on then v.vin end)
+            as vehicles_bought_while_assisted
     from {{ ref('int_household_vehicles') }} as v
     left join recognitions as r on r.household_id = v.household_id
     group by v.household_id

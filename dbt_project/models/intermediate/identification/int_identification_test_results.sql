@@ -149,7 +149,9 @@ tested as (
             )
         end as {{ prefix }}_assets_figures,
 
-        case when {{ applies }} then coalesce(used_vehicle_count <= {{ vehicles }}, false) end as {{ prefix }}_vehicles_passed,
+        case when {{ applies }} then
+            coalesce(used_vehicle_count <= {{ vehicles }}, false)
+        end as {{ prefix }}_vehicles_passed,
         coalesce(
             {{ verified_figure('vehicle_count', 'registered_vehicle_count', 'used_vehicle_count', '机动车辆', '辆') }}
                 || case when {{ vehicles }} = 0 then '（须无机动车辆）'

@@ -44,7 +44,7 @@ ranked as (
         d.registration_id,
         d.registered_on,
         row_number() over (
-            partition by a.household_id order by d.registered_on desc, d.registration_id desc, d.person_key
+            partition by a.household_id order by d.registered_on desc, d.registration_id desc, d.person_key asc
         ) as recency,
         -- one row per unit for counting and listing (a unit two members hold jointly counts once)
         row_number() over (partition by a.household_id, d.unit_id order by d.person_key) as unit_row

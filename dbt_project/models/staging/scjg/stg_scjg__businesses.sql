@@ -26,7 +26,11 @@ final as (
     select
         credit_code,
         entity_type,
-        entity_type in ('{{ company_types() | join("', '") }}') as is_company,
+        entity_type in (
+            {%- for company in company_types() %}
+            '{{ company }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as is_company,
         rep_key,
         registered_capital,
         established_on,
