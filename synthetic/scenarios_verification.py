@@ -101,6 +101,8 @@ def in_window(p: Plant, months: int, day: int = 12) -> dt.date:
 def household(
     p: Plant, county: str, category: str, members: list[Member], recognised: dt.date, ratio: str = "0.5", **kw: Any
 ) -> Household:
+    if recognised > p.schedule.monthly[0]:  # recognised in the window: on the rosters from the next cut-off on
+        kw.setdefault("start_k", k_of(p, recognised))
     hh = p.household(county, category, members, s12n(p, county, "农村", len(members), ratio) / 100, **kw)
     hh.income = s12n(p, county, hh.urban_rural, len(members), ratio)  # the village may be urban: its own S
     hh.recognised_on = recognised
