@@ -74,7 +74,8 @@ class Holdings:
 
     # --- who may hold what ------------------------------------------------------------------------------------
     def _owners(self, pop: Population) -> pl.DataFrame:
-        """pid, id18, name, county, group (poor | edge | free), spouse_pid: household heads, the public, 防返贫."""
+        """Household heads (with their spouse, for joint homes), the public and 防返贫 heads, each with a group:
+        poor (特困/低保), edge (低保边缘/刚性支出) or free (no asset test: anything goes)."""
         hh = pop.households.select("hid", "category0", "county")
         members = pop.members.select("hid", "pid", "idx", "relation")
         spouses = members.filter((pl.col("idx") == 1) & (pl.col("relation") == "配偶")).select(
@@ -100,9 +101,7 @@ class Holdings:
         persons = pop.persons.select("pid", "id18", "name", "county")
         owners = pl.concat([heads, others]).join(persons, on="pid", maintain_order="left")
         spouse_ids = persons.select(spouse_pid=pl.col("pid"), spouse_id=pl.col("id18"), spouse_name=pl.col("name"))
-        return owners.join(spouse_ids, on="spouse_pid", how="left", maintain_order="left").with_columns(
-            pl.int_range(pl.len(), dtype=pl.Int64).alias("owner_i")
-        )
+        return owners.join(spouse_ids, on="spouse_pid", how="left", maintain_order="left")
 
     def _applicant_owners(self, applicants: list[Applicant]) -> pl.DataFrame:
         """Background applicants' heads with what they declared (registered holdings never exceed it)."""
