@@ -51,6 +51,7 @@ class Metric:
     pattern: str | None = None  # PATTERN_MISMATCH_ROWS
     only_when: tuple[tuple[str, tuple[str, ...]], ...] = ()  # MEDIAN_RATIO: (column, values) of rows counted
     target: tuple[str, str] | None = None  # ORPHAN_SHARE: (dataset, column) of the same cut-off
+    private: bool = False  # its offending values identify people (a VIN, a unit number): counted, never listed
 
 
 @dataclass(frozen=True)

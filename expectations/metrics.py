@@ -165,6 +165,8 @@ def _aggregates(m: Metric, cutoff: dt.date, targets: dict[str, Target]) -> dict[
 def _examples(frame: pl.DataFrame, m: Metric, targets: dict[str, Target]) -> list[Any]:
     """A few offending values (keys, codes: never an ID number or a name, which the lake lacks)."""
     c = pl.col(m.columns[0]) if m.columns else None
+    if m.private:
+        return []
     if m.kind in (k.DUPLICATE_KEY_ROWS, k.DUPLICATE_KEY_SHARE):
         bad = frame.filter(_key_duplicated(m.columns)).select(m.columns).unique(maintain_order=True)
         return [row if len(row) > 1 else row[0] for row in bad.head(EXAMPLES).rows()]

@@ -71,6 +71,7 @@ class HeaderMap:
     missing: list[str] = field(default_factory=list)  # required headers not found
     duplicates: list[str] = field(default_factory=list)  # contract headers found twice
     matched: int = 0
+    scales: dict[str, str] = field(default_factory=dict)  # field → factor of a header with a unit (`(万元)`)
 
     def header_of(self, field_name: str, contract: Contract) -> str:
         pos = self.positions.get(field_name)
@@ -88,10 +89,11 @@ class Source:
 
 
 def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
-    by_key = {col.key: col for col in contract.columns}
+    by_key = {col.key: (col, None) for col in contract.columns}
+    by_key |= {key: (col, factor) for col in contract.columns for key, factor in col.unit_keys().items()}
     hmap = HeaderMap(headers=list(headers))
     for index, header in enumerate(headers):
-        col = by_key.get(header_key(header))
+        col, factor = by_key.get(header_key(header), (None, None))
         if col is None:
             if header_key(header):
                 hmap.extras.append(header)
@@ -100,6 +102,8 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
             hmap.duplicates.append(col.header)
             continue
         hmap.positions[col.field] = index
+        if factor is not None:
+            hmap.scales[col.field] = factor
     hmap.matched = len(hmap.positions)
     hmap.missing = [c.header for c in contract.columns if c.required and c.field not in hmap.positions]
     return hmap

@@ -41,7 +41,7 @@ TOWNSHIP_KINDS = ("街道", "镇", "乡", "乡镇")  # spec/EXTRACTS.md §4: 乡
 SCOPES = ("province", "city", "county")
 MAX_EDGE_INCOME_MULTIPLIER = Decimal("2.0")  # spec/RULES.md §3: a county may set up to 2.0
 
-# The parameters of spec/EXTRACTS.md §4: each must have a province row (its default).
+# The parameters of spec/EXTRACTS.md §4 and docs/verification.md: each must have a province row (its default).
 SPEC_PARAMETERS: tuple[str, ...] = (
     "working_age_min", "working_age_max",
     "w01_floor", "w01_income_share", "w01_red",
@@ -51,6 +51,7 @@ SPEC_PARAMETERS: tuple[str, ...] = (
     "w06_grace_months",
     "w08_student_age_min", "w08_student_age_max", "w08_self_paid",
     "d01_self_paid", "d02_loss",
+    "w11_capital",
     "tekun_income_multiplier", "tekun_elderly_age", "tekun_child_age",
     "dibao_asset_months",
     "edge_asset_months", "edge_max_vehicles", "edge_max_extra_properties",

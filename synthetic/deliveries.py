@@ -11,6 +11,7 @@ from ingestion.settings import DataRoot
 from synthetic import records
 from synthetic.applications import Applicant
 from synthetic.background_events import Events
+from synthetic.background_holdings import Holdings
 from synthetic.background_rosters import Rosters
 from synthetic.calendar import Schedule
 from synthetic.contracts import DELIVERED, Spec, load_specs
@@ -32,19 +33,20 @@ TITLES = {
     "mz_cremation": "殡葬火化信息", "ybj_settlement": "医保结算明细", "rsj_unemployment": "失业登记",
     "rsj_contribution": "社会保险缴费", "yjj_disaster": "受灾人员救助", "nync_monitored": "防止返贫监测对象",
     "cl_disability": "持证残疾人", "jyt_student_aid": "学生资助", "zjt_housing_aid": "住房救助保障",
+    "gaj_vehicle": "机动车登记信息", "zrzy_property": "不动产登记信息", "scjg_business": "市场主体登记信息",
 }  # fmt: skip
 
 
 class Deliveries:
     def __init__(
         self, root: DataRoot, seed: int, schedule: Schedule, plant: Plant, rosters: Rosters, events: Events,
-        applicants: list[Applicant], people: PlantedPeople, counties: list[str], store: RecordStore | None,
-        quirks: DeliveryQuirks | None = None,
+        holdings: Holdings, applicants: list[Applicant], people: PlantedPeople, counties: list[str],
+        store: RecordStore | None, quirks: DeliveryQuirks | None = None,
     ) -> None:  # fmt: skip
         self.root, self.seed, self.schedule, self.store = root, seed, schedule, store
         self.quirks = quirks or DeliveryQuirks()
         self.specs = load_specs()
-        self.background = BackgroundSource(schedule, rosters, events)
+        self.background = BackgroundSource(schedule, rosters, events, holdings)
         self.planted = PlantedSource(plant)
         self.apps = ApplicationSource(applicants)
         latest = schedule.monthly[-1]

@@ -21,6 +21,7 @@ from ingestion.reference import REGIONS, VILLAGES, load_reference
 from ingestion.settings import DataRoot
 from synthetic.applications import BackgroundApplications
 from synthetic.background_events import Events
+from synthetic.background_holdings import Holdings
 from synthetic.background_rosters import Rosters
 from synthetic.calendar import Schedule, build_schedule, month_end
 from synthetic.catalogue import plant_all
@@ -111,12 +112,13 @@ def generate_province(
     names = dict(reference.counties().select("county_code", "county_name").iter_rows())
     rosters = Rosters(seed, population, schedule.monthly)
     events = Events(seed, schedule, population, rosters, names)
+    holdings = Holdings(seed, schedule, population, params, applicants, names)
     do_check = households <= CHECK_LIMIT if check_truth is None else check_truth
     with tempfile.TemporaryDirectory(prefix="safetynet-records-") as scratch:
         store = RecordStore(Path(scratch)) if do_check else None
         deliveries = Deliveries(
-            root, seed, schedule, plant, rosters, events, applicants + plant.applications, people, counties, store,
-            delivery_quirks,
+            root, seed, schedule, plant, rosters, events, holdings, applicants + plant.applications, people, counties,
+            store, delivery_quirks,
         )  # fmt: skip
         deliveries.write_all(bad_deliveries)
         identifications = expected_identifications(plant, population, schedule, applicants, key)

@@ -96,6 +96,10 @@ def _decide(
     rv = Review(c, county, ur)
     n, income = app["member_count"], app["annual_income"]
     assets, cars, extra = app["financial_assets"], app["vehicle_count"], app["extra_property_count"]
+    # the 核对 (docs/verification.md): the larger of declared and registered; a company fails 特困 and 低保
+    registered = c.registers.figures({m["id_number"] for m in members} | {app["applicant_id"]}, app["applied_on"])
+    cars, extra = max(cars, registered.vehicles), max(extra, registered.extra_dwellings)
+    no_company = not registered.represents_company
     expenses = (app["medical_expense_12m"] or 0) + (app["education_expense_12m"] or 0)
     person = (
         members[0] if len(members) == 1 else next((m for m in members if m["id_number"] == app["applicant_id"]), None)
@@ -104,8 +108,9 @@ def _decide(
     tests = {
         "特困人员": lambda: n == 1 and person is not None and supporter_ok
         and _tekun_person(person, app["applied_on"], int(rv.p("tekun_elderly_age")), int(rv.p("tekun_child_age")))
-        and income <= rv.p("tekun_income_multiplier") * rv.S * 12 * n * 100 and rv.asset_low(assets, cars, extra, n),
-        "最低生活保障": lambda: rv.dibao_income(income, n) and rv.asset_low(assets, cars, extra, n),
+        and income <= rv.p("tekun_income_multiplier") * rv.S * 12 * n * 100 and rv.asset_low(assets, cars, extra, n)
+        and no_company,
+        "最低生活保障": lambda: rv.dibao_income(income, n) and rv.asset_low(assets, cars, extra, n) and no_company,
         "低保边缘家庭": lambda: rv.edge_income(income, n) and rv.asset_edge(assets, cars, extra, n),
         "刚性支出困难家庭": lambda: rv.rigid(income, n, expenses) and rv.asset_edge(assets, cars, extra, n),
     }  # fmt: skip
@@ -164,14 +169,16 @@ def _exit_review(
     rv = Review(c, county, ur)
     n, income = row["member_count"], row["annual_income"]
     medical = sum(c.self_paid.get(p, 0) for p in people)
-    if rv.edge_income(income, n):
+    held = c.registers.figures(set(people), b_cut)  # registered, at the later cut-off; the roster has no assets: 0
+    if rv.edge_income(income, n) and rv.asset_edge(0, held.vehicles, held.extra_dwellings, n):
         result = "低保边缘家庭"
-    elif rv.rigid(income, n, medical):
+    elif rv.rigid(income, n, medical) and rv.asset_edge(0, held.vehicles, held.extra_dwellings, n):
         result = "刚性支出困难家庭"
     else:
         result = "无"
+    dibao = rv.dibao_income(income, n) and rv.asset_low(0, held.vehicles, held.extra_dwellings, n)
     keys = ""
-    if result == "低保边缘家庭" and not rv.dibao_income(income, n):
+    if result == "低保边缘家庭" and not (dibao and not held.represents_company):
         keys = "|".join(sorted(c.pk(p) for p, health in people.items() if health == "重病"))
     return ("", row["household_id"], "退出复核", result, keys, _money(0), a_cut.isoformat(), b_cut.isoformat())
 

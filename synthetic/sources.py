@@ -10,16 +10,18 @@ import polars as pl
 from synthetic import records
 from synthetic.applications import Applicant
 from synthetic.background_events import Events
+from synthetic.background_holdings import Holdings
 from synthetic.background_rosters import Rosters
 from synthetic.contracts import Spec
 from synthetic.plant import POOR, Household, Plant
 
 
 class BackgroundSource:
-    def __init__(self, schedule: Any, rosters: Rosters, events: Events):
+    def __init__(self, schedule: Any, rosters: Rosters, events: Events, holdings: Holdings):
         self.schedule = schedule
         self.rosters = rosters
         self.events = events
+        self.holdings = holdings
 
     def frame(self, spec: Spec, cutoff: dt.date) -> pl.DataFrame:
         k = self.schedule.monthly.index(cutoff) if cutoff in self.schedule.monthly else -1
@@ -38,6 +40,9 @@ class BackgroundSource:
             "yjj_disaster": lambda: e.disasters(cutoff),
             "jyt_student_aid": lambda: e.student_aid(cutoff),
             "zjt_housing_aid": lambda: e.housing_aid(cutoff),
+            "gaj_vehicle": lambda: self.holdings.vehicle_frame(k),
+            "zrzy_property": lambda: self.holdings.property_frame(cutoff),
+            "scjg_business": lambda: self.holdings.business_frame(k),
         }
         if spec.dataset not in makers:
             return records.empty(spec)
@@ -68,6 +73,8 @@ class PlantedSource:
             rows = [self._nync_row(r, k) for r in p.nync]
         elif spec.dataset == "cl_disability":
             rows = [row for since, row in p.certificates if since <= k]
+        elif spec.dataset in p.snapshot_rows:
+            rows = [row for since, until, row in p.snapshot_rows[spec.dataset] if since <= k < until]
         else:
             rows = [row for c, row in p.increments.get(spec.dataset, []) if c == cutoff]
             if spec.dataset == "mz_payment":

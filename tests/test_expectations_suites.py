@@ -38,7 +38,7 @@ def measure(frame: pl.DataFrame, dataset: str, targets: dict[str, mx.Target] | N
 
 def test_every_contract_has_a_suite_reading_only_lake_columns():
     suites = all_suites()
-    assert set(suites) == set(all_contracts()) and len(suites) == 16
+    assert set(suites) == set(all_contracts()) and len(suites) == 19
     for dataset, checks in suites.items():
         lake = set(lake_schema(dataset).names)
         read = {c for check in checks for c in check.metric.columns}

@@ -49,6 +49,8 @@ def test_every_rule_level_and_sub_case_is_planted_in_several_households(province
         ("W03", "b", "黄"), ("W03", "b", "橙"), ("W04", "", "红"), ("W04", "", "橙"), ("W04", "", "黄"),
         ("W05", "", "黄"), ("W06", "", "红"), ("W07", "a", "橙"), ("W07", "b", "橙"), ("W07", "c", "橙"),
         ("W08", "a", "黄"), ("W08", "b", "黄"), ("W08", "c", "黄"), ("D01", "", "黄"), ("D02", "", "黄"),
+        ("W09", "", "黄"), ("W09", "", "橙"), ("W10", "", "黄"), ("W10", "", "橙"), ("W11", "a", "橙"),
+        ("W11", "b", "黄"),
     }  # fmt: skip
     assert required <= set(seen), required - set(seen)
     for rule in {r["rule_code"] for r in rows}:
@@ -57,6 +59,12 @@ def test_every_rule_level_and_sub_case_is_planted_in_several_households(province
     scenarios = " ".join(r["scenario"] for r in rows)
     for needle in ("倒塌", "严重损坏", "W05 特困", "W05 低保", "D02 boundary", "cremation record", "防返贫"):
         assert needle in scenarios, needle
+    for needle in ("W09 boundary", "W10 boundary", "W11(b) boundary", "transferred away and back", "two businesses"):
+        assert needle in scenarios, needle
+    # every level of the 核对 rules in at least two counties
+    for key in (("W09", "黄"), ("W09", "橙"), ("W10", "黄"), ("W10", "橙"), ("W11", "橙"), ("W11", "黄")):
+        counties = {r["household_id"][:6] for r in rows if (r["rule_code"], r["level"]) == key}
+        assert len(counties) >= 2, key
 
 
 def test_warning_truth_follows_output_conventions(province: Path) -> None:
@@ -69,7 +77,11 @@ def test_warning_truth_follows_output_conventions(province: Path) -> None:
             assert len(r["person_key"]) == 24
         if rule in ("D01", "D02"):
             assert r["household_id"] == ""
-        prefix = {"W02": "death:", "W04": "disaster:", "D02": "disaster:", "W06": "month:"}.get(rule)
+        if rule in ("W09", "W10"):
+            assert episode == rule and r["sub_case"] == ""
+        prefix = {"W02": "death:", "W04": "disaster:", "D02": "disaster:", "W06": "month:", "W11": "business:"}.get(
+            rule
+        )
         if prefix:
             assert episode.startswith(prefix)
         if rule == "W02":
@@ -89,6 +101,9 @@ def test_every_identification_outcome_is_planted(province: Path) -> None:
     temp = [r for r in rows if float(r["temp_assistance_amount"]) > 0]
     assert {"W02", "W04", "medical"} <= {w for r in temp for w in ("W02", "W04", "medical") if w in r["scenario"]}
     assert any("防止返贫监测对象 requested" in r["scenario"] and r["result_category"] == "无" for r in rows)
+    hidden = [r for r in rows if r["scenario"].startswith("认定 核对: declares")]  # a car or a flat not declared
+    assert len({r["result_category"] for r in hidden}) >= 2 and len(hidden) >= 4
+    assert any(r["review_kind"] == "退出复核" and "核对" in r["scenario"] for r in rows)
     for r in rows:
         if r["review_kind"] == "退出复核":
             assert r["application_id"] == "" and r["household_id"] and r["from_cutoff"] < r["to_cutoff"]
@@ -105,6 +120,7 @@ def test_every_dataset_but_feedback_is_delivered_at_its_cadence(province: Path) 
     assert by_dataset["mz_household"] == 13  # 12 month ends + the `_2` re-delivery
     assert by_dataset["wjw_death"] == 53  # every 7 days back from the run date over 12 months
     assert by_dataset["zjt_housing_aid"] == 4 and by_dataset["jyt_student_aid"] == 2
+    assert by_dataset["gaj_vehicle"] == by_dataset["zrzy_property"] == by_dataset["scjg_business"] == 12
     assert all(r["cutoff_date"] <= RUN.isoformat() for r in landings)
     statuses = Counter(r["status"] for r in landings)
     assert statuses["superseded"] >= 1 and statuses["not_a_dataset"] == 1
@@ -134,7 +150,8 @@ def test_only_planted_bad_rows_have_bad_ids(province: Path) -> None:
     checked = 0
     for name in style:
         table = read_delivery(province, name, style[name])
-        id_cols = [i for i, f in enumerate(table.fields) if f in ("id_number", "head_id", "applicant_id")]
+        kinds = {c.field: c.kind for c in load_specs()[table.dataset].columns}
+        id_cols = [i for i, f in enumerate(table.fields) if kinds[f] == "id"]
         for n, row in enumerate(table.rows, start=1):
             for i in id_cols:
                 checked += 1
@@ -153,13 +170,13 @@ def test_rejections_name_the_header_as_written_and_cover_the_reasons(province: P
     reasons = {r["reason"] for r in rows}
     assert {"bad_date", "unknown_enum", "missing_required", "negative_amount", "member_count_below_1",
             "death_after_cutoff", "id_certificate_mismatch", "id_spreadsheet_mangled",
-            "bad_check_digit"} <= reasons  # fmt: skip
+            "bad_check_digit", "bad_length", "date_after_cutoff", "not_positive"} <= reasons  # fmt: skip
     for r in rows:
         table = read_delivery(province, r["file_name"], style[r["file_name"]])
         assert r["column"] in table.headers
         cell = table.rows[int(r["data_row"]) - 1][table.headers.index(r["column"])]
         if r["reason"] == "unknown_enum":
-            assert cell in ("儿媳", "急诊", "五级")
+            assert cell in ("儿媳", "急诊", "五级", "拖拉机", "歇业")
         if r["reason"] == "missing_required":
             assert cell in ("", None)
         if r["reason"] == "bad_date":
@@ -197,6 +214,11 @@ def test_encodings_and_formats(province: Path) -> None:
     assert any(s["unit_suffix"] == "（元）" for s in style.values()) and any(
         s["unit_suffix"] == "(元)" for s in style.values()
     )
+    # 注册资本 in 万元 and 建筑面积 in 平方米 under their unit headers, in some files and not in others
+    for dataset, header in (("scjg_business", "注册资本（万元）"), ("zrzy_property", "建筑面积（平方米）")):
+        files = [n for n in style if n.split("/")[-1].startswith(dataset)]
+        with_unit = [n for n in files if header in read_delivery(province, n, style[n]).headers]
+        assert 0 < len(with_unit) < len(files), dataset
 
 
 def test_messy_cells_within_the_spec(province: Path) -> None:
@@ -217,9 +239,19 @@ def test_messy_cells_within_the_spec(province: Path) -> None:
                     forms["fullwidth id"] += any("０" <= ch <= "９" for ch in cell)
                     forms["spaces"] += cell != cell.strip()
                 forms["synonym"] += cell in ("城镇", "低保", "本人", "特困", "1级", "2级", "退费", "冲正", "低保边缘")
+                forms["register synonym"] += cell in (
+                    "小型轿车",
+                    "普通二轮摩托车",
+                    "三轮汽车",
+                    "普通住宅",
+                    "在业",
+                    "开业",
+                )
+                forms["lower-case vin"] += field == "vin" and cell.strip() != cell.strip().upper()
                 forms["yen"] += cell.startswith("￥")
                 forms["comma"] += "," in cell and cell.replace(",", "").replace(".", "").isdigit()
-    for form in ("15-digit id", "lower x", "fullwidth id", "spaces", "synonym", "yen", "comma", "fullwidth header"):
+    for form in ("15-digit id", "lower x", "fullwidth id", "spaces", "synonym", "yen", "comma", "fullwidth header",
+                 "register synonym", "lower-case vin"):  # fmt: skip
         assert forms[form] > 0, form
     names = list(style)
     assert any("/" in n for n in names) and any("/" not in n for n in names)

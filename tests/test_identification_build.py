@@ -323,10 +323,12 @@ def _trace(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_trace_of_a_boundary_case_shows_its_figures(identification_root: DataRoot, decisions) -> None:
-    """A03 (income exactly S·12·n): 特困 fails on size, 低保 fails on income at equality, 边缘 passes, then 单人保."""
+    """A03 (income exactly S·12·n): 特困 fails on size, 低保 fails on income at equality, 边缘 passes, then 单人保.
+    特困 and 低保 end with the company test of the 核对 (docs/verification.md)."""
     entries = _trace(decisions["A03"])
-    assert [e["类别"] for e in entries] == ["特困人员"] * 7 + ["最低生活保障"] * 4 + ["低保边缘家庭"] * 4 + ["单人保"]
-    dibao_income = entries[7]
+    assert [e["类别"] for e in entries] == ["特困人员"] * 8 + ["最低生活保障"] * 5 + ["低保边缘家庭"] * 4 + ["单人保"]
+    assert [e["检验"] for e in entries if e["检验"] == "经营主体"] == ["经营主体"] * 2
+    dibao_income = entries[8]
     s = figures(identification_root)["S"]
     line = f"¥{s * 24:,.2f}"
     assert dibao_income["检验"] == "收入" and dibao_income["结果"] == "不符合"
@@ -417,7 +419,7 @@ def test_trace_view_renders_every_entry(decisions) -> None:
     console.print(trace_view(decisions["A03"]))
     text = console.export_text()
     entries = parse_trace(decisions["A03"]["trace"])
-    assert len(entries) == 16
+    assert len(entries) == 18
     at = 0
     for e in entries:  # in order: each entry's figures after the previous one's (raises when missing)
         at = text.index(e.figures, at) + len(e.figures)

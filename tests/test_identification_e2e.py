@@ -58,6 +58,24 @@ def test_identification_matches_the_truth_exactly(province: DataRoot) -> None:
     assert (got["individual_cover_keys"] != "").sum() > 0 and (got["temp_assistance_amount"] != "0.00").sum() > 0
 
 
+def test_the_verification_marks_hidden_assets(province: DataRoot) -> None:
+    """The 核对 (docs/verification.md): the applications whose declaration hides a car, a flat or a company carry the
+    registered figures, 核对差异 where a registered figure exceeds the declared one, and the trace says so."""
+    truth = pl.read_csv(province.truth / "expected_identification.csv", infer_schema=False).fill_null("")
+    got = _mart(province, "select * from main.fct_identification where application_id is not null")
+    flagged = truth.filter(pl.col("scenario").str.starts_with("认定 核对")).join(got, on="application_id")
+    assert flagged.height >= 7
+    hides = flagged.filter(pl.col("scenario").str.contains("declares no|three are registered"))
+    assert hides.height >= 5 and set(hides["verification_discrepancy"]) == {"是"}
+    assert (hides["registered_vehicle_count"] + hides["registered_extra_dwelling_count"] > 0).all()
+    assert hides["trace"].str.contains("核对差异").all()
+    company = flagged.filter(pl.col("scenario").str.contains("represents a company"))
+    assert company["represents_company"].to_list() == ["是"] and company["verification_discrepancy"].to_list() == ["否"]
+    near = flagged.filter(pl.col("scenario").str.contains("near miss"))
+    assert set(near["verification_discrepancy"]) == {"否"}
+    assert set(got["verification_discrepancy"]) == {"是", "否"} and set(got["represents_company"]) <= {"是", "否"}
+
+
 def test_every_decision_has_a_trace(province: DataRoot) -> None:
     frame = _mart(province, "select case_id, trace, trace_entries from main.fct_identification")
     assert frame["trace"].null_count() == 0 and (frame["trace_entries"] > 0).all()

@@ -149,7 +149,8 @@ def test_data_quality_reads_empty_ledger_tables_and_text_dates():
     empty = pl.DataFrame([], schema=["dataset", "cutoff_date", "status", "rows_in", "rows_landed", "rows_rejected"])
     holds = pl.DataFrame([], schema=["sha256", "dataset", "cutoff_date", "seq", "reason", "released"])
     quality = data_quality(empty, holds, RUN_DATE)
-    assert quality.height == 16 and quality["files"].sum() == 0
+    assert quality.height == 19 and quality["files"].sum() == 0  # every contract, the 核对 registers included
+    assert {"gaj_vehicle", "zrzy_property", "scjg_business"} <= set(quality["dataset"])
     landed = pl.DataFrame(
         {"dataset": ["mz_member"], "cutoff_date": ["2026-10-31"], "status": ["landed"], "rows_in": [3],
          "rows_landed": [2], "rows_rejected": [1]}

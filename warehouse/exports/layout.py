@@ -21,7 +21,7 @@ LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 PROVINCE_CODE = "370000"
 PROVINCE_NAME = "山东省"
 
-# spec/RULES.md §2: the rule's name is the workbook's 预警类型
+# spec/RULES.md §2 and docs/verification.md: the rule's name is the workbook's 预警类型
 RULE_NAMES: dict[str, str] = {
     "W01": "支出骤增·医疗",
     "W02": "收入骤减·主要劳动力死亡",
@@ -31,6 +31,9 @@ RULE_NAMES: dict[str, str] = {
     "W06": "死亡未退",
     "W07": "重复救助",
     "W08": "应享未享",
+    "W09": "车辆超标",
+    "W10": "房产超标",
+    "W11": "经营主体",
     "D01": "主动发现·大额医疗",
     "D02": "主动发现·灾害",
 }
@@ -53,7 +56,7 @@ COLUMNS: tuple[Column, ...] = (
     ),  # fmt: skip
     Column("预警等级", "level", "红、橙、黄三级，决定核查期限。"),
     Column("预警类型", "text", "触发预警的规则名称。"),
-    Column("规则编号", "text", "W01–W08 为预警规则，D01、D02 为主动发现线索。"),
+    Column("规则编号", "text", "W01–W11 为预警规则，D01、D02 为主动发现线索。"),
     Column("子类", "text", "规则的子情形（a/b/c），无子情形为空。"),
     Column("乡镇(街道)", "text", "预警派发的乡镇（街道）；有名称时显示名称，否则显示代码。主动发现线索可能为空。"),
     Column("村(社区)", "text", "家庭居住地的村（社区）；有名称时显示名称，否则显示12位区划代码。"),

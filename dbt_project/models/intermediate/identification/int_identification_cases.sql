@@ -4,6 +4,9 @@
 -- when it is still listed, the earlier one when it is absent: int_identification_exits.figures_cutoff). S and D are
 -- those in force on the run date for the case's county and 城乡类别; parameters are the county's at the run date
 -- (nothing here is a literal threshold).
+-- The 核对 (docs/verification.md): the registered vehicles, extra dwellings and companies of the case's people, and the
+-- vehicle and dwelling figures the asset tests use, the larger of declared and registered (an exit review declares
+-- nothing: its registered figures are used).
 with applications as (
     select * from {{ ref('stg_mz__applications') }}
 ),
@@ -35,6 +38,10 @@ counties as (
 
 parameters as (
     select * from {{ ref('int_parameters_by_county') }}
+),
+
+holdings as (
+    select * from {{ ref('int_identification_holdings') }}
 ),
 
 review_days as (
@@ -194,7 +201,17 @@ final as (
         p.rigid_expense_ratio,
         p.temp_medical_threshold,
         p.temp_months_of_standard,
-        r.review_deadline_working_days
+        r.review_deadline_working_days,
+        coalesce(v.registered_vehicle_count, 0) as registered_vehicle_count,
+        coalesce(v.registered_extra_dwelling_count, 0) as registered_extra_dwelling_count,
+        coalesce(v.registered_company_count, 0) as registered_company_count,
+        coalesce(v.represents_company, false) as represents_company,
+        greatest(c.vehicle_count, coalesce(v.registered_vehicle_count, 0)) as used_vehicle_count,
+        greatest(c.extra_property_count, coalesce(v.registered_extra_dwelling_count, 0)) as used_extra_property_count,
+        c.assets_declared and (
+            coalesce(v.registered_vehicle_count, 0) > c.vehicle_count
+            or coalesce(v.registered_extra_dwelling_count, 0) > c.extra_property_count
+        ) as verification_discrepancy
     from combined as c
     left join counties as k on k.county_code = c.county_code
     left join parameters as p on p.county_code = coalesce(k.parameter_county_code, {{ province_county_code() }})
@@ -205,6 +222,7 @@ final as (
     left join disposable_incomes as d
         on d.county_code = c.county_code
        and d.urban_rural = c.urban_rural
+    left join holdings as v on v.case_id = c.case_id
 )
 
 select * from final

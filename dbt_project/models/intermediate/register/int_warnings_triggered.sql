@@ -11,6 +11,9 @@
     'int_warning_w06_death_not_exited',
     'int_warning_w07_duplicate_assistance',
     'int_warning_w08_missed_entitlement',
+    'int_warning_w09_vehicles',
+    'int_warning_w10_dwellings',
+    'int_warning_w11_business',
     'int_warning_d01_medical_discovery',
     'int_warning_d02_disaster_discovery',
 ] %}
