@@ -247,20 +247,25 @@ def run(
     data: Path | None = DataOption,
 ) -> None:
     """A whole comparison run: land → check → build → publish → export, recorded in the ledger."""
+    from warehouse.build import BuildError
     from warehouse.run import run_comparison
     from warehouse.run_summary import render_run_summary
 
     root = _data_root(data)
-    with console.status("starting …") as status:
-        summary = run_comparison(
-            root,
-            dt.date.fromisoformat(date),
-            inbox=inbox,
-            export=export,
-            docs=docs,
-            engine=_checked_engine(engine),
-            progress=lambda step: status.update(f"[bold]{step}[/bold] …"),
-        )
+    try:
+        with console.status("starting …") as status:
+            summary = run_comparison(
+                root,
+                dt.date.fromisoformat(date),
+                inbox=inbox,
+                export=export,
+                docs=docs,
+                engine=_checked_engine(engine),
+                progress=lambda step: status.update(f"[bold]{step}[/bold] …"),
+            )
+    except BuildError as err:  # a blocking test, or dbt that could not run: the last published mart stays
+        console.print(f"[red]{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
     render_run_summary(console, root, summary)
 
 
