@@ -4,7 +4,8 @@ of the dbt project ($SAFETYNET_DBT_PROJECT), never in the shipped models.
 One small synthetic province is generated, landed and run once at R1 (2026-09-30) with the shipped project; each test
 copies that data root and runs R2 (2026-10-31, the date the generator's truth holds for) with a broken copy:
 
-- (a) an advisory data test fails → the run succeeds, the failure is in the ledger, the published mart and the report;
+- (a) an advisory data test fails, another cannot run at all → the run succeeds (nothing is left out), the failures
+  are in the ledger, the published mart, the run summary and the report;
 - (b) an advisory model errors at run time → the run is `degraded`, the chain is kept from R1 and labelled, the
   warnings equal the truth and the county workbooks go out;
 - (c) a rule model errors → the other rules' warnings equal the truth minus that rule, the rule's R1 warnings are
@@ -113,27 +114,34 @@ def test_a_failing_advisory_test_is_recorded_and_shown_but_never_stops_the_run(
         "select household_id from {{ ref('mart_household_monitoring') }}\n",
         encoding="utf-8",
     )
+    (project / "tests" / "counties_unreadable.sql").write_text(
+        "-- cannot run (a runtime error, not failing rows); dbt would skip everything downstream of int_counties\n"
+        "select no_such_column from {{ ref('int_counties') }}\n",
+        encoding="utf-8",
+    )
     summary = run_comparison(root, R2, docs=False)
 
     households = _published(root, "select count(*) as n from mart_household_monitoring")["n"].item()
-    assert households > 0 and not summary.build.degraded
+    assert households > 0 and not summary.build.degraded and summary.build.models_left_out == []
     assert _run_row(root)["status"] == "succeeded"
-    (failed,) = summary.build.advisory_failures
-    assert (failed.test, failed.test_class, failed.status, failed.failing_rows) == (
-        "households_all_suspect", "advisory", "fail", households,
-    )  # fmt: skip
-    recorded = _published(root, f"select * from ledger_data_tests where run_date = '{R2}' and status <> 'pass'")
-    assert recorded.select("test", "model", "class", "failing_rows").rows() == [
-        ("households_all_suspect", "mart_household_monitoring", "advisory", households)
+    failed = [(t.test, t.model, t.test_class, t.status, t.failing_rows) for t in summary.build.advisory_failures]
+    assert sorted(failed) == [
+        ("counties_unreadable", "int_counties", "advisory", "error", None),
+        ("households_all_suspect", "mart_household_monitoring", "advisory", "fail", households),
     ]
+    recorded = _published(root, f"select * from ledger_data_tests where run_date = '{R2}' and status <> 'pass'")
+    assert sorted(recorded.select("test", "model", "class", "status", "failing_rows").rows()) == sorted(failed)
     stored = _published(root, "select count(*) as n from audit.households_all_suspect")["n"].item()
     assert stored == households  # the failing rows themselves, for analysts
     assert _keyed(_triggered(root)) == _keyed(_truth(root))  # nothing else changed
     lines = summary_lines(read_failures(root, R2))
-    assert lines == [f"提示性检查 households_all_suspect（mart_household_monitoring）未通过：{households:,} 行不符"
-                     "（明细见发布库 audit 模式）（不影响本次运行）。"]  # fmt: skip
+    assert lines == [
+        "提示性检查 counties_unreadable（int_counties）无法执行（不影响本次运行）。",
+        f"提示性检查 households_all_suspect（mart_household_monitoring）未通过：{households:,} 行不符，"
+        "明细见发布库 audit 模式（不影响本次运行）。",
+    ]
     report = (root.exports / R2.isoformat() / report_name(R2)).read_text(encoding="utf-8")
-    assert "提示性数据检查未通过" in report and "households_all_suspect" in report
+    assert "提示性数据检查未通过" in report and "households_all_suspect" in report and "counties_unreadable" in report
 
 
 def test_a_model_that_errors_stops_only_its_dependants_and_the_run_is_degraded(
@@ -183,6 +191,7 @@ def test_a_broken_rule_does_not_stop_the_others_and_its_warnings_are_carried(
     summary = run_comparison(root, R2, docs=False)
 
     assert summary.build.outcome.rules_not_evaluated == ("W08",)
+    assert summary.build.advisory_failures == []  # the chain's W08 cross-check has nothing to compare with
     assert _run_row(root)["status"] == "degraded"
     truth = _truth(root)
     assert _keyed(_triggered(root)) == _keyed(truth.filter(pl.col("rule_code") != "W08"))

@@ -9,9 +9,10 @@
      `<data root>/reference/`), parameters resolved for every county at the run date, the working-day calendar;
    - `lake/_state/previous_register.parquet`: the register of the latest earlier run, from the ledger.
 2. `dbt build` of dbt_project/ with `--vars {run_date: ...}` (dbtRunner, in this process), under the failure
-   policy (warehouse/failure_policy.py, docs/failure_policy.md): a model that errors stops only what depends on it,
-   a rule model among them gets a second pass that builds the register without that rule, every model's and data
-   test's outcome goes to the ledger, and a failing blocking test raises BlockingTestFailed. Models left out are
+   policy (warehouse/failure_policy.py, docs/failure_policy.md): a model that errors stops only what depends on it
+   (a repair pass builds the register without a rule model left out, and what an advisory test that could not run
+   held back), every model's and data test's outcome goes to the ledger, and a failing blocking test raises
+   BlockingTestFailed. Models left out are
    dropped from the warehouse, so that nothing there is older than the build.
 3. The run's `fct_warnings` saved to the ledger (`warning_register`), for the next run.
 """
@@ -53,8 +54,7 @@ from warehouse.failure_policy import (
     blocking_message,
     failing_keys,
     outcome_of,
-    second_pass,
-    with_rules_not_evaluated,
+    repair_pass,
 )
 from warehouse.lock import warehouse_write_lock
 from warehouse.register import export_previous_register, later_run_exists, save_register
@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # Build another copy of the dbt project (tests break one on purpose to prove the failure policy).
 PROJECT_ENV = "SAFETYNET_DBT_PROJECT"
+# dbt builds again what it skipped but the failure policy wants built; each pass can only leave out more
+MAX_REPAIR_PASSES = 3
 REFERENCE_DIR = "_reference"
 # The calendar the deadlines are counted on: a little before the run date, and far enough after it for
 # 30 working days even across Spring Festival.
@@ -120,8 +122,8 @@ class BuildResult:
 
     @property
     def warnings_built(self) -> bool:
-        """fct_warnings was built by this build (the county workbooks may go out)."""
-        return self.outcome.built(WARNINGS_MODEL) if self.outcome.models else True
+        """fct_warnings was not left out of this build (the county workbooks may go out)."""
+        return all(m.model != WARNINGS_MODEL for m in self.outcome.models_left_out)
 
 
 def build(
@@ -184,21 +186,29 @@ def _build_passes(
     full_refresh: bool,
     engine: Engine,
 ) -> tuple[BuildOutcome, int]:
-    """`dbt build`, and when a rule model was left out, a second pass that builds the register without that rule.
-    Returns the merged outcome and the number of unit tests that passed."""
+    """`dbt build`, then repair passes for what dbt skipped but the policy wants built (the register without a rule
+    model left out; the dependants of an advisory test that could not run). Returns the merged outcome and the
+    number of unit tests that passed."""
     results = invoke_dbt(
         root, run_date, "build", select=select, exclude=exclude, full_refresh=full_refresh, engine=engine
     )
     outcome = outcome_of(results)
-    again = second_pass(outcome)
-    if again is not None and not outcome.blocking_failures:
-        rules = list(again.rules_not_evaluated)
-        log.warning("rule(s) %s not evaluated: building the register without them", ", ".join(rules))
-        later = invoke_dbt(
-            root, run_date, "build", select=again.select, exclude=[*exclude, *again.exclude], engine=engine,
-            variables={"rules_not_evaluated": rules},
+    for _ in range(MAX_REPAIR_PASSES):
+        repair = repair_pass(outcome)
+        if repair is None or outcome.blocking_failures:
+            break
+        log.warning(
+            "building again %d model(s) dbt skipped; rules not evaluated: %s; tests left out: %s",
+            len(repair.select), ", ".join(repair.rules_not_evaluated) or "none", ", ".join(repair.exclude) or "none",
         )  # fmt: skip
-        outcome = outcome.merged_with(with_rules_not_evaluated(outcome_of(later), again.rules_not_evaluated))
+        later = outcome_of(invoke_dbt(
+            root, run_date, "build", select=repair.select, exclude=[*exclude, *repair.exclude], engine=engine,
+            variables={"rules_not_evaluated": list(repair.rules_not_evaluated)},
+        ))  # fmt: skip
+        progress = any(m.built for m in later.models.values())
+        outcome = outcome.merged_with(later)
+        if not progress:
+            break
     return outcome, len(_successful(results, "unit_test"))
 
 
@@ -226,7 +236,8 @@ def drop_left_out(root: DataRoot, models: list[ModelOutcome]) -> None:
 
 
 def _blocking_line(root: DataRoot, outcome: BuildOutcome, engine: Engine) -> str:
-    """One line for the first blocking failure (a few of its stored failing keys), and how many more there are."""
+    """One line: the first blocking failure with a few of its stored failing keys, then the other blocking tests
+    that failed, by name."""
     first, *others = outcome.blocking_failures
     line = blocking_message(first, failing_keys(_stored_rows(root, first.stored_failures, engine)))
     return line + (f"; also {', '.join(t.test for t in others)}" if others else "")

@@ -3,9 +3,10 @@
 - Every data test is **blocking** (tag `blocking`, severity error: it guards what staff and analysts act on) or
   **advisory** (the project default, severity warn). A failing advisory test is recorded and shown, never stops a
   run; a failing blocking test stops it before anything is published.
-- A model that errors stops only what depends on it (dbt skips those); the run is then `degraded`. When a rule model
-  (`int_warning_<rule>_…`) is among the models left out, the register is built again without that rule
-  (`second_pass`), so that one broken rule does not stop the others.
+- A model that errors stops only what depends on it; the run is then `degraded`. dbt skips more than that in two
+  cases, which a repair pass builds again (`repair_pass`): a rule model (`int_warning_<rule>_…`) left out holds back
+  the register, which unions every rule — it is built without that rule; and an advisory test that could not run
+  (a runtime error, not failing rows) holds back its model's dependants — they are built without that test.
 
 Pure functions of dbt's node results; nothing here runs dbt or writes the ledger (warehouse/build.py and
 warehouse/build_ledger.py do).
@@ -14,6 +15,7 @@ warehouse/build_ledger.py do).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,6 +39,7 @@ class ModelOutcome:
     schema: str
     status: str  # built, error, skipped
     message: str | None = None
+    parents: tuple[str, ...] = ()  # the models it reads
 
     @property
     def built(self) -> bool:
@@ -74,7 +77,6 @@ class BuildOutcome:
 
     models: dict[str, ModelOutcome] = field(default_factory=dict)
     tests: dict[str, DataTestOutcome] = field(default_factory=dict)
-    rules_not_evaluated: tuple[str, ...] = ()  # rule codes the register was built without
 
     def built(self, model: str) -> bool:
         found = self.models.get(model)
@@ -85,6 +87,11 @@ class BuildOutcome:
         return [m for m in self.models.values() if not m.built]
 
     @property
+    def rules_not_evaluated(self) -> tuple[str, ...]:
+        """Rule codes whose model was not built: the register, when built, was built without them."""
+        return tuple(sorted({m.rule_code for m in self.models_left_out if m.rule_code}))
+
+    @property
     def blocking_failures(self) -> list[DataTestOutcome]:
         return [t for t in self.tests.values() if t.blocking and t.failed]
 
@@ -93,12 +100,11 @@ class BuildOutcome:
         return [t for t in self.tests.values() if not t.blocking and t.failed]
 
     def merged_with(self, later: BuildOutcome) -> BuildOutcome:
-        """This outcome with the nodes a later pass ran replaced by that pass's results."""
-        return BuildOutcome(
-            {**self.models, **later.models},
-            {**self.tests, **later.tests},
-            later.rules_not_evaluated or self.rules_not_evaluated,
-        )
+        """This outcome with the nodes a later pass ran replaced by that pass's results (the graph, `parents`, is
+        the first pass's: a later pass may read the register without some rules)."""
+        models = {name: replace(m, parents=self.models[name].parents) if name in self.models else m
+                  for name, m in later.models.items()}  # fmt: skip
+        return BuildOutcome({**self.models, **models}, {**self.tests, **later.tests})
 
 
 def outcome_of(results: Iterable[Any]) -> BuildOutcome:
@@ -111,7 +117,8 @@ def outcome_of(results: Iterable[Any]) -> BuildOutcome:
         if kind == "model":
             state = _MODEL_STATUS.get(status, status)
             message = _message(result) if state == "error" else None
-            models[node.name] = ModelOutcome(node.name, node.schema, state, message)
+            parents = tuple(n.rsplit(".", 1)[-1] for n in node.depends_on.nodes if n.startswith("model."))
+            models[node.name] = ModelOutcome(node.name, node.schema, state, message, parents)
         elif kind == "test":
             tests[node.name] = _data_test_outcome(result, node, status)
     return BuildOutcome(models, tests)
@@ -153,35 +160,46 @@ def _message(result: Any) -> str | None:
     return " ".join(lines[:3])[:1000] or None
 
 
-# ------------------------------------------------------------------------------------ the register without a rule
+# ------------------------------------------------------------------------------------ the repair pass
 
 
 @dataclass(frozen=True)
-class SecondPass:
-    """`dbt build --select int_warnings_triggered+ --exclude <each model that errored>+` with the rules left out."""
+class RepairPass:
+    """`dbt build --select <models to build again> --exclude <tests that could not run>` with the rules left out."""
 
-    rules_not_evaluated: tuple[str, ...]
     select: tuple[str, ...]
     exclude: tuple[str, ...]
+    rules_not_evaluated: tuple[str, ...]
 
 
-def second_pass(first: BuildOutcome) -> SecondPass | None:
-    """The pass that builds the register without the rules whose model was left out, or None when not needed.
+def cannot_be_built(outcome: BuildOutcome) -> set[str]:
+    """The models that errored and everything that reads them — but a rule model does not hold back the register
+    (int_warnings_triggered), which is built without the rules left out."""
+    children: dict[str, set[str]] = defaultdict(set)
+    for model in outcome.models.values():
+        for parent in model.parents:
+            if not (model.model == REGISTER_MODEL and _RULE_MODEL.match(parent)):
+                children[parent].add(model.model)
+    blocked = {m.model for m in outcome.models.values() if m.status == "error"}
+    stack = list(blocked)
+    while stack:
+        for child in children[stack.pop()] - blocked:
+            blocked.add(child)
+            stack.append(child)
+    return blocked
 
-    Needed when the register model was skipped and some rule model was not built. The models that errored are
-    excluded with everything downstream of them in the second pass's graph, where the register no longer refers
-    to the rules left out: it is built unless something else it reads failed too.
-    """
-    register = first.models.get(REGISTER_MODEL)
-    rules = sorted({m.rule_code for m in first.models_left_out if m.rule_code})
-    if register is None or register.built or not rules:
+
+def repair_pass(outcome: BuildOutcome) -> RepairPass | None:
+    """The models dbt skipped that the policy wants built, or None: those held back only by a rule model left out
+    of the register or by an advisory test that could not run. Tests that could not run are left out of the pass
+    (their error stays recorded); the rules that cannot be built are passed in `rules_not_evaluated`."""
+    blocked = cannot_be_built(outcome)
+    again = tuple(sorted(m.model for m in outcome.models_left_out if m.model not in blocked))
+    if not again:
         return None
-    errored = sorted(m.model for m in first.models_left_out if m.status == "error")
-    return SecondPass(tuple(rules), (f"{REGISTER_MODEL}+",), tuple(f"{name}+" for name in errored))
-
-
-def with_rules_not_evaluated(outcome: BuildOutcome, rules: Iterable[str]) -> BuildOutcome:
-    return replace(outcome, rules_not_evaluated=tuple(rules))
+    rules = tuple(sorted({m.rule_code for m in outcome.models.values() if m.rule_code and m.model in blocked}))
+    errored = tuple(sorted(t.test for t in outcome.tests.values() if t.status == "error"))
+    return RepairPass(again, errored, rules)
 
 
 # ------------------------------------------------------------------------------------ blocking failures

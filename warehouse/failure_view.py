@@ -56,14 +56,14 @@ def read_failures(root: DataRoot, run_date: dt.date) -> RunFailures:
         errored_models=models.filter(pl.col("status") == "error").select(
             pl.col("model").alias("模型"), pl.col("message").alias("错误")
         ),
-        advisory_failures=tests.filter(
-            (pl.col("class") == "advisory") & pl.col("status").is_in(["fail", "error"])
-        ).select(
+        advisory_failures=tests.filter((pl.col("class") == "advisory") & pl.col("status").is_in(["fail", "error"]))
+        .select(
             pl.col("test").alias("检查"),
             pl.col("model").alias("模型"),
             pl.col("status").replace_strict({"fail": "未通过", "error": "无法执行"}, default="未通过").alias("结果"),
             pl.col("failing_rows").cast(pl.Int64).alias("不符行数"),
-        ),
+        )
+        .sort("检查"),
     )
 
 
@@ -108,11 +108,13 @@ def summary_lines(failures: RunFailures) -> list[str]:
     errored = failures.errored_models.iter_rows(named=True)
     lines += [f"模型 {row['模型']} 运行出错：{row['错误'] or '无详细信息'}" for row in errored]
     lines += [
-        f"提示性检查 {row['检查']}（{row['模型'] or '—'}）{row['结果']}：{_rows(row['不符行数'])}（不影响本次运行）。"
+        f"提示性检查 {row['检查']}（{row['模型'] or '—'}）{_outcome(row['不符行数'])}（不影响本次运行）。"
         for row in failures.advisory_failures.iter_rows(named=True)
     ]
     return lines
 
 
-def _rows(count: int | None) -> str:
-    return "检查本身无法执行" if count is None else f"{count:,} 行不符（明细见发布库 audit 模式）"
+def _outcome(failing_rows: int | None) -> str:
+    if failing_rows is None:
+        return "无法执行"
+    return f"未通过：{failing_rows:,} 行不符，明细见发布库 audit 模式"
