@@ -176,7 +176,8 @@ def test_a_model_that_errors_stops_only_its_dependants_and_the_run_is_degraded(
             "select * from information_schema.tables where table_name = 'fct_assistance_chain'"
         ).fetchall()
     lines = summary_lines(read_failures(root, R2))
-    assert f"一户一条救助链（fct_assistance_chain）本次未能生成，沿用 {R1} 运行的版本，自 {R2} 起缺少新版本。" in lines
+    chain = f"一户一条救助链（fct_assistance_chain）本次未能生成：沿用 {R1} 运行的版本（自 {R2} 起缺少新版本）。"
+    assert chain in lines
     report = (root.exports / R2.isoformat() / report_name(R2)).read_text(encoding="utf-8")
     assert "本次运行未能生成的部分" in report and "一户一条救助链" in report and f"沿用 {R1} 运行的版本" in report
 

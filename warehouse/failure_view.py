@@ -88,7 +88,7 @@ def _missing_parts(provenance: pl.DataFrame | None) -> pl.DataFrame:
         (pl.col("table_name").replace_strict(PART_NAMES, default=pl.col("table_name"))).alias("部分"),
         "table_name",
         pl.when(pl.col("run_date").is_null())
-        .then(pl.lit("无（缺失）"))
+        .then(pl.lit("发布库中没有此表"))
         .otherwise(pl.lit("沿用 ") + pl.col("run_date").cast(pl.String) + pl.lit(" 运行的版本"))
         .alias("发布版本"),
         pl.col("missing_since").alias("缺失起始"),
@@ -98,7 +98,7 @@ def _missing_parts(provenance: pl.DataFrame | None) -> pl.DataFrame:
 def summary_lines(failures: RunFailures) -> list[str]:
     """One Chinese sentence per missing part, rule not evaluated, model that errored and failed data test."""
     lines = [
-        f"{row['部分']}（{row['table_name']}）本次未能生成，{row['发布版本']}，自 {row['缺失起始']} 起缺少新版本。"
+        f"{row['部分']}（{row['table_name']}）本次未能生成：{row['发布版本']}（自 {row['缺失起始']} 起缺少新版本）。"
         for row in failures.missing_parts.iter_rows(named=True)
     ]
     lines += [
