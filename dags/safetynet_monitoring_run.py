@@ -40,7 +40,7 @@ date (asset-triggered runs: before the moment they were triggered). Trigger with
 | publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
 | docs | the dbt docs of the models just built, beside the mart (`published/docs/`) | 1 | `{orch.WAREHOUSE_POOL}` |
 | export | county workbooks of the run date (rewritten whole: idempotent) | 1 | – |
-| record_run | (teardown, runs whatever happened) closes the run's ledger row: succeeded, or the failed step | 0 | – |
+| record_run | (teardown, runs whatever happened) closes the run's ledger row: succeeded, degraded or failed | 0 | – |
 
 The pool `{orch.WAREHOUSE_POOL}` has **one slot**: DuckDB allows one writer, so a build or publish of
 this DAG never overlaps one of `safetynet_feedback`.
@@ -92,7 +92,8 @@ with DAG(
 
     @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), execution_timeout=BUILD_TIMEOUT, multiple_outputs=False)
     def build(run_date: str) -> dict:
-        return orch.build(run_date)
+        run_id = get_current_context()["ti"].xcom_pull(task_ids="resolve_run_date", key="run_id")
+        return orch.build(run_date, run_id=run_id)
 
     @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), outlets=[orch.PUBLISHED_ASSET], multiple_outputs=False)
     def publish() -> dict:

@@ -396,3 +396,22 @@ def test_run_row_of_a_good_run(tmp_path: Path) -> None:
     con.close()
     assert row == ("succeeded", 7, 6, 4)
     assert orch.latest_run_date(root) == dt.date(2026, 10, 31)
+
+
+def test_run_row_of_a_degraded_run(tmp_path: Path) -> None:
+    """A build that left models out (docs/failure_policy.md) is `degraded`, though every step finished."""
+    root = DataRoot.from_env(tmp_path)
+    run_id = orch.start_run("2026-10-31", root)
+    ok = {"step_seconds": 1.0}
+    results = {
+        "land_pending": {**ok, "by_status": {}},
+        "check": {**ok, "held": []},
+        "build": {**ok, "warnings_raised": 7, "degraded": True, "models_left_out": ["fct_assistance_chain (skipped)"]},
+        "publish": ok,
+        "export": {**ok, "county_workbooks": 4},
+    }
+    outcome = orch.finish_run(run_id, "2026-10-31", results, root)
+    assert (outcome["status"], outcome["failed_step"]) == ("degraded", None)
+    con = sqlite3.connect(root.ledger)
+    assert con.execute("SELECT status, failed_step FROM runs").fetchone() == ("degraded", None)
+    con.close()

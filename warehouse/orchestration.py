@@ -657,11 +657,16 @@ def check_dataset(dataset: str, landed: Mapping[str, Any] | None, root: DataRoot
 
 
 @_timed
-def build(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
-    """dbt build at the run date (warehouse.run.build_step, under the warehouse write lock)."""
+def build(run_date: str, root: DataRoot | None = None, run_id: int | None = None) -> dict[str, Any]:
+    """dbt build at the run date (warehouse.run.build_step, under the warehouse write lock); `run_id` ties the
+    ledger's model and data-test rows to the run."""
+    from warehouse.build import BlockingTestFailed
     from warehouse.run import build_step
 
-    result = build_step(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
+    try:
+        result = build_step(root or DataRoot.from_env(), dt.date.fromisoformat(run_date), run_id=run_id)
+    except BlockingTestFailed as err:  # the same data fails again: no retry, the last published mart stays
+        raise AirflowFailException(str(err)) from err
     keep = (
         "run_date",
         "seconds",
@@ -671,8 +676,15 @@ def build(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
         "warnings_raised",
         "warnings_by_status",
         "reference_sources",
+        "degraded",
+        "warnings_built",
     )
-    return {name: _jsonable(_field(result, name)) for name in keep}
+    described = {name: _jsonable(_field(result, name)) for name in keep}
+    # the failure policy (docs/failure_policy.md): what was left out, which advisory tests failed
+    described["models_left_out"] = [f"{m.model} ({m.status})" for m in _field(result, "models_left_out") or []]
+    failures = _field(result, "advisory_failures") or []
+    described["advisory_failures"] = {t.test: t.failing_rows for t in failures}
+    return described
 
 
 @_timed
@@ -713,8 +725,13 @@ def skip_stale_scheduled_run(run_type: Any, run_date: dt.date, root: DataRoot | 
 def export(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     """County workbooks, province summary and run report of the run date (rewritten whole)."""
     from warehouse.exports import export_run
+    from warehouse.exports.mart import RegisterNotBuilt
 
-    summary = export_run(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
+    try:
+        summary = export_run(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
+    except RegisterNotBuilt as skipped:  # a degraded run without fct_warnings: no workbook goes out
+        log.warning("no exports: %s", skipped)
+        return {"run_date": run_date, "skipped": str(skipped), "files": 0, "county_workbooks": 0}
     log.info("%s", summary)
     files = list(_field(summary, "files") or [])
     return {
@@ -755,6 +772,7 @@ def finish_run(
             warnings_raised=built.get("warnings_raised"),
             warnings_by_status=built.get("warnings_by_status") or {},
             reference_sources=built.get("reference_sources") or [],
+            degraded=bool(built.get("degraded")),
         )
     if (exported := results.get("export")) is not None:
         summary.exports = SimpleNamespace(county_workbooks=[None] * int(exported.get("county_workbooks") or 0))
@@ -763,7 +781,7 @@ def finish_run(
     return {
         "run_id": run_id,
         "run_date": run_date,
-        "status": "failed" if failed else "succeeded",
+        "status": run.run_status(summary, failed),
         "failed_step": failed,
         "steps": summary.steps,
     }

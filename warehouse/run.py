@@ -3,7 +3,9 @@
 Each step is a function of its own so that the Airflow DAGs call exactly what the command line calls.
 `run_comparison` chains them and records the run in the ledger (`runs`). A failed step leaves the last
 published mart in place (publish only swaps in a complete file), and rerunning the same date finishes
-the job with the same result: every step is idempotent.
+the job with the same result: every step is idempotent. A build that had to leave models out (failure
+policy, docs/failure_policy.md) still publishes the rest; the run is then `degraded`, and the county
+workbooks go out whenever `fct_warnings` was built.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ CREATE TABLE IF NOT EXISTS runs (
     run_date TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT NOT NULL,            -- running, succeeded, failed
+    status TEXT NOT NULL,            -- running, succeeded, degraded (models left out: run_models), failed
     failed_step TEXT,
     error TEXT,
     step_seconds TEXT,               -- JSON {step: seconds}
@@ -86,14 +88,20 @@ def check_step(root: DataRoot) -> Any:
     return check_pending(root)
 
 
-def build_step(root: DataRoot, run_date: dt.date, engine: str | None = None, counts: Counts | None = None) -> Any:
+def build_step(
+    root: DataRoot,
+    run_date: dt.date,
+    engine: str | None = None,
+    run_id: int | None = None,
+    counts: Counts | None = None,
+) -> Any:
     from warehouse.build import build
 
     def progress(done: int, total: int) -> None:
         if counts:
             counts(done, total, "dbt nodes", "models and tests")
 
-    return build(root, run_date, engine=engine, progress=progress if counts else None)
+    return build(root, run_date, engine=engine, run_id=run_id, progress=progress if counts else None)
 
 
 def publish_step(root: DataRoot) -> Any:
@@ -134,7 +142,7 @@ def run_comparison(
     steps: list[tuple[str, Callable[[], Any], str]] = [
         ("land", lambda: land_step(root, inbox, counts, cutoff=run_date), "landings"),
         ("check", lambda: check_step(root), "checks"),
-        ("build", lambda: build_step(root, run_date, engine, counts), "build"),
+        ("build", lambda: build_step(root, run_date, engine, run_id, counts), "build"),
         ("publish", lambda: publish_step(root), "published"),
     ]
     if docs:
@@ -145,6 +153,9 @@ def run_comparison(
     current = ""
     try:
         for current, step, attribute in steps:
+            if current == "export" and not warnings_built(summary):
+                say("export skipped: fct_warnings was not built")
+                continue
             say(current)
             started = time.perf_counter()
             setattr(summary, attribute, step())
@@ -154,6 +165,18 @@ def run_comparison(
         raise
     finish_run(root, run_id, summary)
     return summary
+
+
+def warnings_built(summary: RunSummary) -> bool:
+    """Whether this run's build made fct_warnings (else no workbook may go out: the register would be older)."""
+    return summary.build is None or bool(getattr(summary.build, "warnings_built", True))
+
+
+def run_status(summary: RunSummary, failed_step: str | None) -> str:
+    """failed (a step raised), degraded (the build left models out), else succeeded."""
+    if failed_step:
+        return "failed"
+    return "degraded" if getattr(summary.build, "degraded", False) else "succeeded"
 
 
 def _describe(err: BaseException) -> str:
@@ -180,7 +203,7 @@ def finish_run(
     build = summary.build
     values = {
         "finished_at": _now(),
-        "status": "failed" if failed_step else "succeeded",
+        "status": run_status(summary, failed_step),
         "failed_step": failed_step,
         "error": error,
         "step_seconds": json.dumps(summary.steps),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from html import escape
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +13,9 @@ import polars as pl
 from ingestion.dates import CHINA
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
+from warehouse.exports.layout import RULE_NAMES
 from warehouse.exports.mart import WARNING_COLUMNS, conform, read_tables
+from warehouse.failure_view import RunFailures, read_failures
 from warehouse.report import charts, figures, geometry
 from warehouse.report.labels import reason_label
 from warehouse.report.page import figure_div, html_table, page, section
@@ -91,11 +94,34 @@ def render_report(root: DataRoot, run_date: dt.date) -> str:
                 {"title": "数据集", "reason_label": "拒收原因", "reason": "原因代码", "rows": "拒收单元格数"},
                 {"title", "reason_label", "reason"},
             ),
+            *failure_parts(read_failures(root, run_date)),
             note="原因代码即发布库 ledger_rejections 的 reason 列；整文件拒收的文件，每个数据行都计为拒收。",
         ),
     ]
     generated = dt.datetime.now(CHINA)
     return page(run_date, generated, figures.headline(warnings, run_date), sections)
+
+
+def failure_parts(failures: RunFailures) -> list[str]:
+    """The run's missing parts and failed data tests (docs/failure_policy.md), for the data-quality section."""
+    parts = ["<h3>本次运行未能生成的部分</h3>"]
+    if not failures.degraded:
+        parts.append('<p class="note">无：本次运行生成了全部内容。</p>')
+    if failures.missing_parts.height:
+        names = {"部分": "部分", "table_name": "数据表", "发布版本": "发布库中的版本", "缺失起始": "自何时起缺少新版本"}
+        parts.append(html_table(failures.missing_parts, names, {"部分", "table_name", "发布版本"}))
+    for code in failures.rules_not_evaluated:
+        name = RULE_NAMES.get(code, code)
+        parts.append(f'<p class="note">规则 {escape(code)}（{escape(name)}）本次未评估：其已有预警原样沿用。</p>')
+    if failures.errored_models.height:
+        parts.append(html_table(failures.errored_models, {"模型": "出错的模型", "错误": "错误信息"}, {"模型", "错误"}))
+    parts.append("<h3>提示性数据检查未通过（不影响运行）</h3>")
+    if failures.advisory_failures.height:
+        names = {"检查": "检查", "模型": "模型", "结果": "结果", "不符行数": "不符行数"}
+        parts.append(html_table(failures.advisory_failures, names, {"检查", "模型", "结果"}))
+    else:
+        parts.append('<p class="note">无：全部数据检查通过。</p>')
+    return parts
 
 
 def write_report(root: DataRoot, run_date: dt.date, folder: Path | None = None) -> Path:
