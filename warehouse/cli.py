@@ -313,6 +313,7 @@ def run(
     data: Path | None = DataOption,
 ) -> None:
     """A whole comparison run: land → check → build → publish → export, recorded in the ledger."""
+    from warehouse.build import BuildError
     from warehouse.cli_progress import StepProgress
     from warehouse.run import run_comparison
     from warehouse.run_summary import render_run_summary
@@ -323,11 +324,15 @@ def run(
         raise UserError(f"--inbox {inbox} is not a folder")
     root = _data_root(data, init=init)
     guards.refuse_going_back(root, day, rerun)
-    with StepProgress(console) as bar:
-        summary = run_comparison(
-            root, day, inbox=inbox, export=export, docs=docs, engine=chosen_engine, progress=bar.step,
-            counts=bar.count,
-        )  # fmt: skip
+    try:
+        with StepProgress(console) as bar:
+            summary = run_comparison(
+                root, day, inbox=inbox, export=export, docs=docs, engine=chosen_engine, progress=bar.step,
+                counts=bar.count,
+            )  # fmt: skip
+    except BuildError as err:  # a blocking test, or dbt that could not run: one line; the last published mart stays
+        errors.print(str(err), markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     render_run_summary(console, root, summary)
 
 
