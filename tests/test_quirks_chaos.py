@@ -63,15 +63,16 @@ def _workbook_rows(root: DataRoot) -> list[dict[str, object]]:
 
 
 def _mart_tables(root: DataRoot) -> dict[str, list[tuple]]:
-    """Every table of the published mart, rows sorted: the ledger's per-run tables aside, and without a ledger row's
-    bookkeeping (its id and write time: the file that is not a dataset is recorded again by each run)."""
+    """Every table of the published mart, rows sorted: the ledger's per-run tables aside, and without bookkeeping (a
+    ledger row's id and write time: the file that is not a dataset is recorded again by each run; the build time of
+    published_tables)."""
     with duckdb.connect(str(published_path(root)), read_only=True) as con:
         tables = [t for (t,) in con.sql("select table_name from information_schema.tables").fetchall()]
         keep = [t for t in tables if not t.startswith("ledger_") or t in ("ledger_landings", "ledger_rejections")]
         out = {}
         for table in keep:
             columns = con.sql(f"select column_name from information_schema.columns where table_name = '{table}'")
-            bookkeeping = ("id", "landing_id", "landed_at") if table.startswith("ledger_") else ()
+            bookkeeping = ("id", "landing_id", "landed_at") if table.startswith("ledger_") else ("built_at",)
             listed = ", ".join(f'"{c}"' for (c,) in columns.fetchall() if c not in bookkeeping)
             out[table] = sorted(con.sql(f'select {listed} from "{table}"').fetchall(), key=repr)
         return out
