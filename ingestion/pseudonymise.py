@@ -94,14 +94,20 @@ class KeyedHasher:
 
     def _keys_by_number(self, numbers: pl.Series) -> pl.Series:
         present = numbers.is_not_null().to_numpy()
-        wanted = numbers.fill_null(-1).to_numpy()
+        if not present.any():
+            return pl.repeat(None, len(numbers), dtype=pl.String, eager=True)
+        order = np.argsort(numbers.fill_null(-1).to_numpy(), kind="stable")  # sorted look-ups read memory in order
+        wanted = numbers.fill_null(-1).to_numpy()[order]
         known, macs = self._memory.snapshot()
         at, found = _positions(known, wanted)
-        new = np.unique(wanted[present & ~found])
+        new = wanted[present[order] & ~found]
         if len(new):
+            new = new[np.concatenate(([True], new[1:] != new[:-1]))]  # sorted: distinct without another sort
             known, macs = self._memory.add(new, self._new_macs(new))
             at, _ = _positions(known, wanted)
-        return _strings(macs[at], present)
+        found_macs = np.empty_like(macs, shape=len(wanted))
+        found_macs[order] = macs[at]
+        return _strings(found_macs, present)
 
     def _new_macs(self, numbers: np.ndarray) -> np.ndarray:
         texts = (f"{n // 11:017d}{_CHECK_CHARACTERS[n % 11]}" for n in numbers.tolist())
