@@ -89,10 +89,10 @@ class KeyedHasher:
     def keys(self, values: pl.Series) -> pl.Series:
         """The key of every value (nulls stay null), named like `values`."""
         numbers = _id_numbers(values) if not self._prefix else None
-        keys = self._keys_by_value(values) if numbers is None else self._keys_by_number(numbers)
+        keys = self._keys_by_value(values) if numbers is None else self._keys_by_number(values, numbers)
         return keys.alias(values.name)
 
-    def _keys_by_number(self, numbers: pl.Series) -> pl.Series:
+    def _keys_by_number(self, values: pl.Series, numbers: pl.Series) -> pl.Series:
         present = numbers.is_not_null().to_numpy()
         if not present.any():
             return pl.repeat(None, len(numbers), dtype=pl.String, eager=True)
@@ -100,18 +100,15 @@ class KeyedHasher:
         wanted = numbers.fill_null(-1).to_numpy()[order]
         known, macs = self._memory.snapshot()
         at, found = _positions(known, wanted)
-        new = wanted[present[order] & ~found]
+        new = np.flatnonzero(present[order] & ~found)  # positions in `wanted`, ascending by number
         if len(new):
-            new = new[np.concatenate(([True], new[1:] != new[:-1]))]  # sorted: distinct without another sort
-            known, macs = self._memory.add(new, self._new_macs(new))
+            new = new[np.concatenate(([True], wanted[new[1:]] != wanted[new[:-1]]))]  # each distinct number once
+            texts = values.gather(order[new]).to_list()
+            known, macs = self._memory.add(wanted[new], np.array([self._mac(t) for t in texts], dtype=_MAC_TYPE))
             at, _ = _positions(known, wanted)
         found_macs = np.empty_like(macs, shape=len(wanted))
         found_macs[order] = macs[at]
         return _strings(found_macs, present)
-
-    def _new_macs(self, numbers: np.ndarray) -> np.ndarray:
-        texts = (f"{n // 11:017d}{_CHECK_CHARACTERS[n % 11]}" for n in numbers.tolist())
-        return np.array([self._mac(text) for text in texts], dtype=f"S{KEY_HEX_CHARS}")
 
     def _keys_by_value(self, values: pl.Series) -> pl.Series:
         distinct = values.drop_nulls().unique().to_list()
@@ -129,7 +126,7 @@ class KeyedHasher:
 
 
 KNOWN_LIMIT = 3_000_000  # values remembered per kind of key and process (32 bytes each as numbers)
-_CHECK_CHARACTERS = "0123456789X"
+_MAC_TYPE = f"S{KEY_HEX_CHARS}"  # a key as fixed-width ASCII bytes
 
 
 @dataclass
@@ -137,7 +134,7 @@ class _Memory:
     """Keys hashed so far in this process for one secret and kind: sorted ID numbers with their keys, or a dict."""
 
     numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    macs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=f"S{KEY_HEX_CHARS}"))
+    macs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=_MAC_TYPE))
     by_value: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
