@@ -35,13 +35,16 @@ def _prepare(data: Path, households: int) -> None:
     from ingestion.landing import land_inbox
     from ingestion.settings import DataRoot
     from synthetic import generate_province
+    from synthetic.load import SCALE_WARNING_RATE
 
     root = DataRoot.from_env(data)
     if (root.lake / "_deliveries.parquet").exists():
         print(f"reusing the landed lake in {data}")
         return
     started = time.perf_counter()
-    generate_province(root, households=households, months=12, seed=20261031, run_date=RUN)
+    generate_province(
+        root, households=households, months=12, seed=20261031, run_date=RUN, warning_rate=SCALE_WARNING_RATE
+    )
     generated = time.perf_counter()
     land_inbox(root)
     print(f"generate {generated - started:.0f} s, land {time.perf_counter() - generated:.0f} s")

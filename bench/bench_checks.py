@@ -289,8 +289,9 @@ import datetime as dt, sys
 from pathlib import Path
 from ingestion.settings import DataRoot
 from synthetic import generate_province
+from synthetic.load import SCALE_WARNING_RATE
 generate_province(DataRoot(Path(sys.argv[1])), households=int(sys.argv[2]), months=int(sys.argv[3]),
-                  run_date=dt.date.fromisoformat(sys.argv[4]))
+                  run_date=dt.date.fromisoformat(sys.argv[4]), warning_rate=SCALE_WARNING_RATE)
 """
 
 

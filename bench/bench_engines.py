@@ -19,6 +19,7 @@ from pathlib import Path
 from ingestion.landing import land_inbox
 from ingestion.settings import DataRoot
 from synthetic import generate_province
+from synthetic.load import SCALE_WARNING_RATE
 from warehouse.build import build
 
 log = logging.getLogger("bench_engines")
@@ -30,7 +31,7 @@ def _province(root: DataRoot, households: int) -> None:
         log.info("reusing the landed province in %s", root.root)
         return
     started = time.perf_counter()
-    generate_province(root, households=households, run_date=RUN, check_truth=False)
+    generate_province(root, households=households, run_date=RUN, check_truth=False, warning_rate=SCALE_WARNING_RATE)
     land_inbox(root)
     log.info("generated and landed %d households in %.0f s", households, time.perf_counter() - started)
 

@@ -23,10 +23,12 @@ CHILD = """
 import datetime as dt, json, resource, sys, time
 from ingestion.settings import DataRoot
 from synthetic import generate_province
+from synthetic.load import SCALE_WARNING_RATE
 root, households, check = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 started = time.perf_counter()
 summary = generate_province(DataRoot.from_env(root), households=households, months=12, seed=20261031,
-                            run_date=dt.date(2026, 10, 31), check_truth=check)
+                            run_date=dt.date(2026, 10, 31), check_truth=check,
+                            warning_rate=SCALE_WARNING_RATE)
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
                   "peak_mb": usage.ru_maxrss / 1024, "files": summary.files, "rows": summary.rows,

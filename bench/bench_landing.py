@@ -2,6 +2,7 @@
 landed in full; DuckDB's plain CSV → Parquet conversion of the same UTF-8 file as the yardstick.
 
     uv run python bench/bench_landing.py [--rows 5000000] [--out bench/out]
+    uv run python bench/bench_landing.py --inbox DATA/inbox   # a generated province's inbox, as land_inbox lands it
 
 Each measurement runs in its own process, which reports its wall time, CPU time and peak RSS (VmHWM).
 The machine is shared: compare the ratios of one run, and the CPU seconds, rather than absolute walls.
@@ -216,6 +217,43 @@ print(json.dumps({"wall": wall, "cpu": time.process_time(), "rss_mb": int(hwm) /
 """
 
 
+INBOX = """
+import json, resource, sys, time
+from pathlib import Path
+from ingestion.landing import land_inbox
+from ingestion.settings import DataRoot
+started = time.perf_counter()
+results = land_inbox(DataRoot(Path(sys.argv[1])))
+wall = time.perf_counter() - started
+own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+print(json.dumps({"wall": wall, "cpu": cpu, "rss_mb": max(own.ru_maxrss, workers.ru_maxrss) / 1024,
+                  "rows_in": sum(r.rows_in for r in results), "files": len(results)}))
+"""
+
+
+def _whole_inbox(inbox: Path, out: Path) -> None:
+    """A generated inbox landed in a fresh root (hard links), beside bench_run.py's landing floor of the same files."""
+    floor_started, before = time.perf_counter(), os.times()
+    floor = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("bench_run.py")), "_floor_land", str(inbox), str(out / "floor")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    floor_wall, after = time.perf_counter() - floor_started, os.times()
+    floor_cpu = after.children_user + after.children_system - before.children_user - before.children_system
+    floor_rows = json.loads(floor.stdout.strip().splitlines()[-1])["rows"]
+    root = out / "root-inbox"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(inbox, root / "inbox", copy_function=os.link)
+    landed = _child(INBOX, str(root))
+    print(f"landing floor (DuckDB CSV→Parquet): {floor_rows:,} rows in {floor_wall:.1f} s, {floor_cpu:.1f} CPU s")
+    print(
+        f"landing: {landed['files']} files, {landed['rows_in']:,} rows in {landed['wall']:.1f} s, "
+        f"{landed['cpu']:.1f} CPU s (workers included), peak {landed['rss_mb']:,.0f} MB; "
+        f"{landed['wall'] / floor_wall:.2f}× the floor's wall"
+    )
+
+
 def _child(code: str, *args: str) -> dict:
     env = {**os.environ, "SAFETYNET_PSEUDONYM_KEY": "cd" * 32}
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False)
@@ -236,6 +274,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    parser.add_argument("--inbox", type=Path, help="land this generated inbox instead of one settlement file")
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
@@ -243,6 +282,9 @@ def main() -> None:
         return
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    if args.inbox:
+        _whole_inbox(args.inbox.resolve(), out)
+        return
     utf8, gb = out / f"settlements-{args.rows}-utf8.csv", out / f"settlements-{args.rows}-gb18030.csv"
     if not utf8.exists():  # built in a child: the parent stays small (building takes GBs)
         started = time.perf_counter()

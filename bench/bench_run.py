@@ -33,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 
+from synthetic.load import SCALE_WARNING_RATE
+
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_RUN = dt.date(2026, 9, 30)
 RUN = dt.date(2026, 10, 31)
@@ -81,7 +83,7 @@ def generate(tier: Path, households: int, reuse: bool) -> dict:
     safetynet = str(Path(sys.executable).with_name("safetynet"))
     figures, _ = measured(
         [safetynet, "generate", "--households", str(households), "--months", "13", "--run-date", RUN.isoformat(),
-         "--no-check", "--overwrite", "--data", str(generated)],
+         "--warning-rate", str(SCALE_WARNING_RATE), "--no-check", "--overwrite", "--data", str(generated)],
         "generate",
     )  # fmt: skip
     saved.write_text(json.dumps(figures))

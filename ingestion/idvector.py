@@ -8,7 +8,6 @@ on unique values only, so both agree on every input.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import numpy as np
 import polars as pl
@@ -144,61 +143,3 @@ def id_facts(id18: pl.Expr, prefix: str) -> list[pl.Expr]:
         .alias(f"{prefix}sex"),
         id18.str.slice(0, 6).alias(f"{prefix}id_region"),
     ]
-
-
-class KeyedHasher:
-    """Keyed hashes (HMAC-SHA256) of values, remembered per process for the next batch and the next file.
-
-    The HMAC inner and outer states are prepared once and copied per value (what `hmac` does, without its
-    per-call overhead); results equal ingestion.pseudonymise.person_key / opaque_key. Hashing costs ~1.5 µs a
-    value and a dictionary look-up a tenth of that: monthly rosters name the same people every month, and a
-    landing worker lands one dataset's months in turn. The memory is bounded (KNOWN_LIMIT values per kind).
-    """
-
-    def __init__(self, key: bytes, kind: str | None = None):
-        from ingestion.pseudonymise import KEY_HEX_CHARS
-
-        block = hashlib.sha256().block_size
-        padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
-        self._prefix = b"" if kind is None else f"{kind}:".encode()
-        self._chars = KEY_HEX_CHARS
-        self._known = _KNOWN.setdefault((hashlib.sha256(key).digest(), kind), {})
-
-    def _mac(self, value: str) -> str:
-        inner = self._inner.copy()
-        inner.update(self._prefix + value.encode("utf-8"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()[: self._chars]
-
-    def _hashed(self, values: list[str]) -> list[str]:
-        known, out = self._known, []
-        for value in values:  # two threads may hash a value twice: same result, no harm
-            mac = known.get(value)
-            if mac is None:
-                mac = known[value] = self._mac(value)
-            out.append(mac)
-        if len(known) > KNOWN_LIMIT:
-            known.clear()
-        return out
-
-    def keys(self, values: pl.Series) -> pl.Series:
-        distinct = values.drop_nulls().unique().to_list()
-        if len(distinct) == values.len():  # all distinct, no nulls (a roster): hash in place, no join
-            return pl.Series(values.name, self._hashed(values.to_list()), dtype=pl.String)
-        mapping = pl.DataFrame(
-            {"value": distinct, "key": self._hashed(distinct)}, schema={"value": pl.String, "key": pl.String}
-        )
-        joined = values.rename("value").to_frame().join(mapping, on="value", how="left", maintain_order="left")
-        return joined.get_column("key").alias(values.name)
-
-
-KNOWN_LIMIT = 3_000_000  # values remembered per kind of key and process (~150 bytes each)
-_KNOWN: dict[tuple[bytes, str | None], dict[str, str]] = {}  # (digest of the secret, kind) → value → key
-
-
-def keyed_hashes(values: pl.Series, key: bytes, kind: str | None = None) -> pl.Series:
-    """HMAC-SHA256 keys of every value (nulls stay null); kind None: person keys, else opaque_key(kind)."""
-    return KeyedHasher(key, kind).keys(values)

@@ -17,6 +17,7 @@ import polars as pl
 from ingestion import idvector, kinds
 from ingestion.contracts import Column, Contract
 from ingestion.lake import id_key_field, id_prefix, polars_schema
+from ingestion.pseudonymise import KeyedHasher
 from ingestion.readers import HeaderMap
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
@@ -88,16 +89,16 @@ class DeliveryContext:
     seq: int
     key: bytes
     today: dt.date
-    hashers: dict[str, idvector.KeyedHasher] = field(default_factory=dict)  # per kind of key, for the whole file
+    hashers: dict[str, KeyedHasher] = field(default_factory=dict)  # per kind of key, for the whole file
     # checks the caller adds for this file (e.g. feedback: the warning was issued, to this county)
     extra_checks: tuple[RowCheck, ...] = ()
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def hasher(self, kind: str | None) -> idvector.KeyedHasher:
+    def hasher(self, kind: str | None) -> KeyedHasher:
         with self.lock:
             name = kind or ""
             if name not in self.hashers:
-                self.hashers[name] = idvector.KeyedHasher(self.key, kind)
+                self.hashers[name] = KeyedHasher(self.key, kind)
             return self.hashers[name]
 
 

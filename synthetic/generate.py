@@ -27,6 +27,7 @@ from synthetic.calendar import Schedule, build_schedule, month_end
 from synthetic.catalogue import plant_all
 from synthetic.deliveries import Deliveries
 from synthetic.independent_check import check
+from synthetic.load import plant_load
 from synthetic.params import RunParams
 from synthetic.people import PlantedPeople
 from synthetic.plant import Plant
@@ -40,6 +41,7 @@ from synthetic.summary import GenerationSummary
 from synthetic.truth_expected import compare, expected_identifications
 
 log = logging.getLogger(__name__)
+MAX_WARNING_RATE = 0.2  # a fifth of the province flagged in one month is already far beyond any real month
 CHECK_LIMIT = 50_000  # households: above this the independent check is opt-in (it holds all records)
 
 
@@ -47,7 +49,9 @@ class GenerationError(RuntimeError):
     """The generated data does not produce the planted truth (or the arguments are unusable)."""
 
 
-def _validate(households: int, months: int, run_date: dt.date) -> None:
+def _validate(households: int, months: int, run_date: dt.date, warning_rate: float) -> None:
+    if not 0 <= warning_rate <= MAX_WARNING_RATE:
+        raise GenerationError(f"the warning rate must be between 0 and {MAX_WARNING_RATE} (got {warning_rate})")
     if households < 100:
         raise GenerationError("households must be at least 100")
     if months < 12:
@@ -80,13 +84,15 @@ def _remove_own_reference_files(root: DataRoot) -> None:
 def generate_province(
     root: DataRoot, *, households: int = 2000, months: int = 12, seed: int = 20261031,
     run_date: dt.date = dt.date(2026, 10, 31), bad_deliveries: bool = False, overwrite: bool = False,
-    check_truth: bool | None = None, quirks: bool | Iterable[str] | None = None,
+    check_truth: bool | None = None, quirks: bool | Iterable[str] | None = None, warning_rate: float = 0.0,
 ) -> GenerationSummary:  # fmt: skip
     """Write `<root>/inbox/` and `<root>/truth/`; see docs/internals.md and synthetic/README.md.
 
-    `quirks`: the real-world quirks to plant (names of synthetic/quirks.py QUIRKS, or True for all of them)."""
+    `quirks`: the real-world quirks to plant (names of synthetic/quirks.py QUIRKS, or True for all of them).
+    `warning_rate`: the share of `households` flagged by planted warnings (synthetic/load.py); 0 keeps only the
+    catalogue's warnings."""
     started = time.perf_counter()
-    _validate(households, months, run_date)
+    _validate(households, months, run_date, warning_rate)
     try:
         chosen = quirk_names(quirks)
     except ValueError as err:
@@ -108,6 +114,7 @@ def generate_province(
     plant_all(plant, counties, stream(seed, "counties"))
     applicants = BackgroundApplications(seed, schedule, params, villages, households, people).build()
     delivery_quirks = plant_quirks(plant, Counties(counties, stream(seed, "quirk counties")), chosen)
+    load = plant_load(plant, Counties(counties, stream(seed, "load counties")), households, warning_rate)
     population = build_population(seed, schedule, villages, params.county_table(counties), households)
     names = dict(reference.counties().select("county_code", "county_name").iter_rows())
     rosters = Rosters(seed, population, schedule.monthly)
@@ -125,7 +132,8 @@ def generate_province(
         manifest = _manifest(
             households, months, seed, run_date, bad_deliveries, schedule, deliveries, plant, population
         )
-        manifest |= {"quirks": sorted(chosen), "reference_files": written}
+        manifest |= {"quirks": sorted(chosen), "reference_files": written, "warning_load": load}
+        manifest["arguments"]["warning_rate"] = warning_rate
         counts = deliveries.write_truth(plant.warnings, identifications, manifest)
         if store is not None:
             problems = compare(check(store, reference, run_date, key), plant.warnings, identifications)

@@ -132,6 +132,7 @@ class Plant:
         self.villages = villages
         self.households: list[Household] = []
         self.nync: list[dict[str, Any]] = []
+        self._rural_numbers: dict[str, int] = {}  # village → last planted 户编码 number (9000 up, per village)
         self.certificates: list[tuple[int, dict[str, Any]]] = []  # (from_k, row)
         # rows of other snapshot datasets (gaj_vehicle, scjg_business): (from_k, to_k exclusive, row)
         self.snapshot_rows: dict[str, list[tuple[int, int, dict[str, Any]]]] = {}
@@ -353,8 +354,10 @@ class Plant:
         risk: str = "未消除",
         cleared_k: int = NEVER,
     ) -> dict[str, Any]:
+        village = self.village(county, "农村")
+        number = self._rural_numbers[village] = self._rural_numbers.get(village, 8999) + 1
         row = {
-            "rural_household_id": f"{self.village(county, '农村')}{9000 + len(self.nync):04d}",
+            "rural_household_id": f"{village}{number:04d}",
             "head_name": head.name, "head_id": head.id18, "monitoring_type": "边缘易致贫户",
             "identified_on": add_months(self.schedule.window_start, -12), "risk_status": risk,
             "member_count": member_count, "income_per_capita": income_pc, "cleared_k": cleared_k,

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingestion import idcard, kinds
-from ingestion.idvector import keyed_hashes, normalise_ids
-from ingestion.pseudonymise import opaque_key, person_key
+from ingestion.idvector import normalise_ids
+from ingestion.pseudonymise import keyed_hashes, opaque_key, person_key
 
 TODAY = dt.date.today()
 FULL = {str(d): chr(0xFF10 + d) for d in range(10)}

@@ -90,6 +90,9 @@ def generate(
     check: bool | None = typer.Option(
         None, "--check/--no-check", help="Verify the truth independently (default: up to 50,000 households)."
     ),
+    warning_rate: float = typer.Option(
+        0.0, "--warning-rate", help="Share of the households flagged by warnings, e.g. 0.03 (synthetic/load.py)."
+    ),
     data: Path | None = DataOption,
 ) -> None:
     """Generate a synthetic province: an inbox of deliveries and its ground truth."""
@@ -103,6 +106,7 @@ def generate(
         summary = generate_province(
             root, households=households, months=months, seed=seed, run_date=day,
             bad_deliveries=bad_deliveries, overwrite=overwrite, check_truth=check, quirks=quirks or quirk,
+            warning_rate=warning_rate,
         )  # fmt: skip
     console.print(summary)
     console.print(f"inbox: {root.inbox}\ntruth: {root.truth}")
