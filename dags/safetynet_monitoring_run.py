@@ -34,7 +34,7 @@ date (asset-triggered runs: before the moment they were triggered). Trigger with
 | resolve_run_date | (setup) the run date, shown in XCom; opens the run's row in the ledger (`runs`) | 0 | – |
 | land_pending | lands whatever the landing DAGs have not (never fails on a rejected file) | 1 | `{orch.LANDING_POOL}` |
 | check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | `{orch.LANDING_POOL}` |
-| build | dbt build of the warehouse at the run date (idempotent: rebuilt from the lake) | 2 | `{orch.WAREHOUSE_POOL}` |
+| build | state check (nothing missing from the lake, vault, registers), then dbt build at the run date | 2 | `{orch.WAREHOUSE_POOL}` |
 | publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
 | export | county workbooks of the run date (rewritten whole: idempotent) | 1 | – |
 | record_run | (teardown, runs whatever happened) closes the run's ledger row: succeeded, or the failed step | 0 | – |
@@ -91,7 +91,9 @@ with DAG(
 
     @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), outlets=[orch.PUBLISHED_ASSET], multiple_outputs=False)
     def publish() -> dict:
-        return orch.publish()
+        """Publishes the mart; the run's status reads `publishing` meanwhile (in the mart's ledger_runs too)."""
+        run_id = get_current_context()["ti"].xcom_pull(task_ids="resolve_run_date", key="run_id")
+        return orch.publish(run_id=run_id)
 
     @task(outlets=[orch.EXPORTS_ASSET], multiple_outputs=False)
     def export(run_date: str) -> dict:

@@ -21,6 +21,15 @@ def _data_root(data: Path | None) -> DataRoot:
     return DataRoot.from_env(data)
 
 
+def _refuse(message: str, code: int) -> typer.Exit:
+    """Say why a command did nothing, on one line (never wrapped), and exit with `code`."""
+    console.print(f"[red]{message}[/red]", soft_wrap=True, markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+EXIT_FAILED, EXIT_BUSY, EXIT_BROKEN_STATE = 1, 3, 4
+
+
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
     logging.basicConfig(
@@ -105,7 +114,7 @@ def land(
         )
     console.print(table)
     for r in results:
-        if r.status in ("rejected", "not_a_dataset"):
+        if r.status in ("rejected", "not_a_dataset", "refused"):
             console.print(f"[yellow]{r.status}[/yellow] {r.reason}")
 
 
@@ -117,10 +126,14 @@ def export(
 ) -> None:
     """Write the county warning workbooks, the province summary and the run report from the published mart."""
     from warehouse.exports import export_run
+    from warehouse.exports.mart import MartBusy, MartMissing, WrongRun
 
     root = _data_root(data)
-    with console.status("exporting …") as status:
-        summary = export_run(root, dt.date.fromisoformat(date), report=report, progress=status.update)
+    try:
+        with console.status("exporting …") as status:
+            summary = export_run(root, dt.date.fromisoformat(date), report=report, progress=status.update)
+    except (MartBusy, MartMissing, WrongRun) as err:
+        raise _refuse(str(err), EXIT_FAILED) from None
     from rich.table import Table
 
     table = Table("kind", "county", "rows", "file")
@@ -138,13 +151,13 @@ def feedback(
     """Land returned warning workbooks as feedback; the next run closes the answered warnings."""
     from rich.table import Table
 
+    from warehouse.exports.mart import MartBusy
     from warehouse.feedback import receive_feedback
 
     try:
         receipts = receive_feedback(_data_root(data), list(files))
-    except ValueError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from None
+    except (ValueError, MartBusy) as error:
+        raise _refuse(str(error), EXIT_FAILED) from None
     table = Table(
         "file", "county", "inbox name", "status", "in", "landed", "rejected", "skipped", "not issued / other county"
     )
@@ -213,8 +226,7 @@ def identify(
             console.print(trace_view(find_application(frame, application)))
             return
     except (IdentificationUnavailable, KeyError) as err:
-        console.print(f"[red]{err.args[0]}[/red]")
-        raise typer.Exit(1) from err
+        raise _refuse(err.args[0], EXIT_FAILED) from None
     console.print(summary_table(frame, run_date))
     console.print(counts_line(frame))
 
@@ -246,22 +258,55 @@ def run(
     ),
     data: Path | None = DataOption,
 ) -> None:
-    """A whole comparison run: land → check → build → publish → export, recorded in the ledger."""
-    from warehouse.run import run_comparison
+    """A whole comparison run: land → check → build → publish → export, recorded in the ledger.
+
+    Refused with one line (exit 3) while another run or a rebuild holds the data root; stopped before anything
+    is built (exit 4) when something the ledger records is missing or changed (a lost lake: see `rebuild`)."""
+    from ingestion.state import BrokenState
+    from warehouse.run import RunBusy, run_comparison
     from warehouse.run_summary import render_run_summary
 
     root = _data_root(data)
-    with console.status("starting …") as status:
-        summary = run_comparison(
-            root,
-            dt.date.fromisoformat(date),
-            inbox=inbox,
-            export=export,
-            docs=docs,
-            engine=_checked_engine(engine),
-            progress=lambda step: status.update(f"[bold]{step}[/bold] …"),
-        )
+    try:
+        with console.status("starting …") as status:
+            summary = run_comparison(
+                root,
+                dt.date.fromisoformat(date),
+                inbox=inbox,
+                export=export,
+                docs=docs,
+                engine=_checked_engine(engine),
+                progress=lambda step: status.update(f"[bold]{step}[/bold] …"),
+            )
+    except RunBusy as busy:
+        raise _refuse(str(busy), EXIT_BUSY) from None
+    except BrokenState as broken:
+        raise _refuse(str(broken), EXIT_BROKEN_STATE) from None
     render_run_summary(console, root, summary)
+
+
+@app.command()
+def rebuild(
+    engine: str | None = typer.Option(None, "--engine", help="Build on duckdb (default) or spark."),
+    data: Path | None = DataOption,
+) -> None:
+    """Rebuild the lake, the quarantine, the vault and the warehouse from raw/ and the ledger (after a loss).
+
+    Every delivery is landed again from the raw archive in the ledger's order (same delivery numbers, holds and
+    releases), the vault is folded again, and the warehouse is built at the latest run date and published."""
+    from ingestion.state import BrokenState
+    from warehouse.rebuild import rebuild as rebuild_all
+    from warehouse.run import RunBusy
+
+    root = _data_root(data)
+    try:
+        with console.status("rebuilding …") as status:
+            summary = rebuild_all(root, progress=status.update, engine=_checked_engine(engine))
+    except RunBusy as busy:
+        raise _refuse(str(busy), EXIT_BUSY) from None
+    except BrokenState as broken:
+        raise _refuse(str(broken), EXIT_BROKEN_STATE) from None
+    console.print(str(summary), soft_wrap=True)
 
 
 @app.command()

@@ -603,10 +603,13 @@ def check_dataset(dataset: str, landed: Mapping[str, Any] | None, root: DataRoot
 
 @_timed
 def build(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
-    """dbt build at the run date (warehouse.run.build_step, under the warehouse write lock)."""
-    from warehouse.run import build_step
+    """dbt build at the run date (warehouse.run.build_step, under the warehouse write lock), after the state
+    check: on a lost lake the task fails with the line saying what is missing, and nothing is built."""
+    from warehouse.run import build_step, state_step
 
-    result = build_step(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
+    root = root or DataRoot.from_env()
+    state_step(root)
+    result = build_step(root, dt.date.fromisoformat(run_date))
     keep = (
         "run_date",
         "seconds",
@@ -621,10 +624,11 @@ def build(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
 
 
 @_timed
-def publish(root: DataRoot | None = None) -> dict[str, Any]:
-    from warehouse.run import publish_step
+def publish(root: DataRoot | None = None, run_id: int | None = None) -> dict[str, Any]:
+    """Publish the mart; with the run's ledger id, its status reads `publishing` meanwhile (warehouse.run)."""
+    from warehouse.run import publish_marked
 
-    result = publish_step(root or DataRoot.from_env())
+    result = publish_marked(root or DataRoot.from_env(), run_id)
     return {"path": str(_field(result, "path")), "tables": _jsonable(_field(result, "tables"))}
 
 
@@ -649,10 +653,13 @@ RUN_STEPS = ("land_pending", "check", "build", "publish", "export")  # the monit
 
 
 def start_run(run_date: str, root: DataRoot | None = None) -> int:
-    """Opens the run's row in the ledger's `runs` (status running), as `safetynet run` does."""
+    """Opens the run's row in the ledger's `runs` (status running), as `safetynet run` does, after marking runs
+    whose process died as interrupted and sweeping their debris."""
     from warehouse import run
 
-    return run.start_run(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
+    root = root or DataRoot.from_env()
+    run.prepare_data_root(root)
+    return run.start_run(root, dt.date.fromisoformat(run_date))
 
 
 def finish_run(

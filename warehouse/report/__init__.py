@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ingestion import scratch
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
 from warehouse.exports.mart import WARNING_COLUMNS, conform, read_tables
@@ -91,7 +92,7 @@ def write_report(root: DataRoot, run_date: dt.date, folder: Path | None = None) 
     folder = folder or root.exports / run_date.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / report_name(run_date)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = scratch.temp_path(path)
     try:
         tmp.write_text(render_report(root, run_date), encoding="utf-8")
         os.replace(tmp, path)
