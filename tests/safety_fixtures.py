@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -65,6 +66,7 @@ def copy_root(source: DataRoot, target: Path) -> DataRoot:
     return DataRoot(target)
 
 
+@contextmanager
 def world_traversable_copy(source: DataRoot) -> Iterator[DataRoot]:
     """A copy in a folder another user can enter (pytest's own folders are owner-only), removed afterwards."""
     base = Path(tempfile.mkdtemp(prefix="safetynet-other-user-", dir="/tmp"))
