@@ -34,9 +34,9 @@ date (asset-triggered runs: before the moment they were triggered). Trigger with
 | resolve_run_date | (setup) the run date, shown in XCom; opens the run's row in the ledger (`runs`) | 0 | – |
 | land_pending | lands whatever the landing DAGs have not (never fails on a rejected file) | 1 | `{orch.LANDING_POOL}` |
 | check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | `{orch.LANDING_POOL}` |
-| build | state check (nothing missing from the lake, vault, registers), then dbt build at the run date | 2 | `{orch.WAREHOUSE_POOL}` |
+| build | state check (lake, vault, registers in place), then dbt build at the run date | 2 | `{orch.WAREHOUSE_POOL}` |
 | publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
-| export | county workbooks of the run date (rewritten whole: idempotent) | 1 | – |
+| export | county workbooks of the run date (swapped in whole; an earlier export is kept) | 1 | – |
 | record_run | (teardown, runs whatever happened) closes the run's ledger row: succeeded, or the failed step | 0 | – |
 
 The pool `{orch.WAREHOUSE_POOL}` has **one slot**: DuckDB allows one writer, so a build or publish of
