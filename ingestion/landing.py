@@ -40,7 +40,7 @@ from ingestion.delivery import Delivery, list_inbox, parse_delivery
 from ingestion.filelock import file_lock
 from ingestion.lake import StagedParquet, delivery_path, dictionary_columns, ensure_schema_files, lake_schema
 from ingestion.normalise import MESSAGES, BatchResult, DeliveryContext, RowCheck, normalise_batch
-from ingestion.rawstore import RawScan, archive_raw, hash_file, move_to_archive, scan_raw
+from ingestion.rawstore import RawScan, archive_raw, digest, hash_file, move_to_archive, scan_raw
 from ingestion.readers import (
     MISSING_COLUMN,
     UNREADABLE,
@@ -497,25 +497,31 @@ def _write_side_files(root: DataRoot, delivery: Delivery, scan: RawScan, outcome
     return kept
 
 
-def _record_files(conn: sqlite3.Connection, root: DataRoot, scan: RawScan, written: list[Path]) -> None:
-    """In the landing's transaction: the raw file and every file written for it, with sizes and checksums."""
-    ledger.record_state(conn, f"raw/{scan.sha256}", "raw", scan.size, scan.sha256)
+FileRecord = tuple[str, str, int, str]  # item, kind, size, sha256 (ledger `state`)
+
+
+def file_records(root: DataRoot, scan: RawScan | None, written: list[Path]) -> list[FileRecord]:
+    """The raw file (when given) and every file written for it, with sizes and checksums (hashed before the ledger
+    transaction: other landing processes wait for that lock)."""
+    records = [(f"raw/{scan.sha256}", "raw", scan.size, scan.sha256)] if scan is not None else []
     for path in written:
         kind = "lake" if path.is_relative_to(root.lake) else "quarantine"
-        ledger.record_file(conn, root, path, kind)
+        records.append((path.relative_to(root.root).as_posix(), kind, *digest(path)))
+    return records
 
 
-def _names_in(outcome: _Outcome) -> set[str]:
-    if not outcome.vault:
-        return set()
-    return set(pl.concat(outcome.vault).get_column("name").drop_nulls().to_list())
+def _record_files(conn: sqlite3.Connection, records: list[FileRecord]) -> None:
+    for record in records:
+        ledger.record_state(conn, *record)
 
 
-def _recordable_extras(root: DataRoot, extras: list[tuple[int, str]], names: set[str] = frozenset()) -> list[str]:
+def _recordable_extras(root: DataRoot, extras: list[tuple[int, str]], outcome: _Outcome | None = None) -> list[str]:
     """Unknown column names as the ledger may show them: values withheld (ingestion/header_check.py)."""
     if not extras:
         return []
-    known = names | vault.known_names(root, [header for _, header in extras])
+    known = vault.known_names(root, [header for _, header in extras])
+    if outcome is not None and outcome.vault:  # names this delivery brings, not yet in the vault
+        known |= set(pl.concat(outcome.vault).get_column("name").drop_nulls().to_list())
     return header_check.recordable(extras, known)
 
 
@@ -524,8 +530,8 @@ def _commit(
 ) -> LandingResult:
     contract = load_contract(delivery.dataset or "")
     assert delivery.cutoff is not None
-    written = _write_side_files(root, delivery, scan, outcome)
-    extras = _recordable_extras(root, outcome.extras, _names_in(outcome))
+    records = file_records(root, scan, _write_side_files(root, delivery, scan, outcome))
+    extras = _recordable_extras(root, outcome.extras, outcome)
     rejections = _ledger_rejections(delivery, scan.sha256, outcome.rejections, contract)
     try:
         with ledger.transaction(conn):
@@ -555,7 +561,7 @@ def _commit(
             )
             landing_id = ledger.insert_landing(conn, _row(result, outcome.encoding))
             ledger.insert_rejections(conn, landing_id, rejections)
-            _record_files(conn, root, scan, written)
+            _record_files(conn, records)
             if status == "landed" and replaces:
                 ledger.supersede_lower(conn, contract.dataset, delivery.cutoff, delivery.seq)
     except _Late as late:
@@ -632,11 +638,11 @@ def _record_rejected(
         scan.sha256,
     )
     kept = quarantine.write_file_rejection(root, delivery.dataset or "_unknown", scan.sha256, rejected.code, text)
-
+    records = file_records(root, scan, [kept])
     with ledger.transaction(conn):
         landing_id = ledger.insert_landing(conn, _row(result, rejected.encoding))
         ledger.insert_rejections(conn, landing_id, [row])
-        _record_files(conn, root, scan, [kept])
+        _record_files(conn, records)
     log.warning("rejected %s", text)
     _move(root, conn, delivery, scan.sha256, landing_id)
     return result
@@ -656,7 +662,7 @@ def _record_duplicate(
     )
     with ledger.transaction(conn):
         landing_id = ledger.insert_landing(conn, _row(result, None))
-        _record_files(conn, root, scan, [])
+        _record_files(conn, file_records(root, scan, []))
     _move(root, conn, delivery, scan.sha256, landing_id)
     return result
 

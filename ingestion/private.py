@@ -1,9 +1,10 @@
 """Owner-only places: personal data is readable by the platform's own account and nobody else.
 
-`raw/`, `archive/`, `.work/`, `vault/`, `quarantine/`, `secrets/` and `exports/` hold ID numbers and names (or
-the key that turns person keys back into people): their folders are 700 and their files 600, set explicitly
-when they are made (chmod, not the creating call's mode, which the umask would narrow or a copy would carry
-over). `tighten(root)` brings a data root written by an earlier version to the same modes.
+`raw/`, `archive/`, `.work/`, `vault/`, `quarantine/`, `secrets/`, `exports/` and `returned/` (returned
+workbooks) hold ID numbers and names, or the key that turns person keys back into people: their folders are 700
+and their files 600, set explicitly when they are made (chmod, not the creating call's mode, which the umask would
+narrow or a copy would carry over). `tighten(root)` brings a data root written by an earlier version to the same
+modes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ingestion.settings import DataRoot
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-PLACES = ("raw", "archive", ".work", "vault", "quarantine", "secrets", "exports")
+PLACES = ("raw", "archive", ".work", "vault", "quarantine", "secrets", "exports", "returned")
 
 
 def private_dir(path: Path, place: Path | None = None) -> Path:

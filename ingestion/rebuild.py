@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ingestion import ledger, vault
 from ingestion.lake import ensure_schema_files
-from ingestion.landing import reland
+from ingestion.landing import file_records, reland
 from ingestion.settings import DataRoot
 from ingestion.state import BrokenState, checked_key
 
@@ -62,13 +62,11 @@ def reland_all(root: DataRoot, work: Path, progress: Progress | None = None) -> 
         if progress:
             progress(n, len(landings), landing["file_name"])
         written = reland(root, landing, key, work)
+        records = file_records(root, None, written)  # the raw file's record stands: it was read, not written
         with ledger.open_ledger(root) as conn, ledger.transaction(conn):
-            for path in written:
-                kind = "lake" if path.is_relative_to(root.lake) else "quarantine"
-                ledger.record_file(conn, root, path, kind)
-                item = path.relative_to(root.root).as_posix()
-                if item in before and ledger.state_sha(conn, item) != before[item]:
-                    summary.changed.append(item)
+            for item, kind, size, sha in records:
+                ledger.record_state(conn, item, kind, size, sha)
+        summary.changed += [item for item, _, _, sha in records if item in before and before[item] != sha]
         summary.deliveries += 1
         summary.files += len(written)
     summary.persons = vault.compact(root, from_parts_only=True)

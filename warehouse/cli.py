@@ -81,6 +81,7 @@ def land(
     from rich.table import Table
 
     from ingestion.landing import land_inbox
+    from ingestion.state import BrokenState
 
     root = _data_root(data)
     with Progress(
@@ -98,6 +99,8 @@ def land(
 
         try:
             results = land_inbox(root, inbox=inbox, dataset=dataset, progress=progress)
+        except BrokenState as broken:  # the secret is missing or another one: nothing was landed
+            raise _refuse(str(broken), EXIT_BROKEN_STATE) from None
         except Exception as err:  # the platform itself failed: say so and exit non-zero
             logging.getLogger("safetynet.land").exception("landing failed")
             console.print(f"[red]landing failed: {err}[/red]")

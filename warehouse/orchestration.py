@@ -532,10 +532,11 @@ def land_feedback(root: DataRoot | None = None) -> dict[str, Any]:
 
     Workbooks under their export names go through `warehouse.feedback.receive_feedback` (copied into the
     inbox under the next feedback name, county remembered, landed); their originals then move out of the
-    inbox to `returned/<today>/`, so nothing is received twice. Files already named `feedback_<date>…`
+    inbox to `returned/<today>/` (owner-only), so nothing is received twice. Files already named `feedback_<date>…`
     land as any delivery.
     """
     from ingestion.landing import land_inbox
+    from ingestion.private import private_dir, private_file
     from warehouse.feedback import receive_feedback
 
     root = root or DataRoot.from_env()
@@ -551,9 +552,8 @@ def land_feedback(root: DataRoot | None = None) -> dict[str, Any]:
                     "problems": receipt.problems.height,
                 }
             )
-        kept = root.root / "returned" / today.isoformat()
-        kept.mkdir(parents=True, exist_ok=True)
-        path.replace(kept / path.name)
+        kept = private_dir(root.root / "returned" / today.isoformat(), place=root.root / "returned")
+        private_file(path.replace(kept / path.name))  # names and ID numbers: owner-only
     records += [describe_landing(r) for r in land_inbox(root, dataset=FEEDBACK_DATASET)]
     return _verdict(records, FEEDBACK_DATASET)
 
