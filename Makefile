@@ -32,12 +32,15 @@ test: install lint test-deps
 	$(UV) run --extra spark pytest -n 2 --dist loadgroup
 
 # Debian packages the tests need (headless Chromium and LibreOffice Calc for the exports and the report,
-# Java 17 for Spark); idempotent.
-TEST_DEBS ?= chromium libreoffice-calc-nogui openjdk-17-jre-headless
+# Java 17 for Spark, PostgreSQL for the exchange-database tests, which start their own server); idempotent.
+# Debian keeps PostgreSQL's initdb/pg_ctl in /usr/lib/postgresql/<version>/bin, off the PATH (tests/pg_server.py).
+TEST_DEBS ?= chromium libreoffice-calc-nogui fonts-crosextra-carlito fonts-noto-cjk openjdk-17-jre-headless postgresql
+HAVE_TEST_DEBS = command -v chromium >/dev/null && command -v soffice >/dev/null && command -v java >/dev/null && \
+	fc-list | grep -q "Noto Sans CJK" && fc-list | grep -q Carlito && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
 .PHONY: test-deps
 test-deps:
-	@if command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && command -v java >/dev/null 2>&1; then exit 0; fi; \
+	@if { $(HAVE_TEST_DEBS); } 2>/dev/null; then exit 0; fi; \
 	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	$$SUDO apt-get update -qq >/dev/null && \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_DEBS) >/dev/null && \
-	command -v chromium >/dev/null && command -v soffice >/dev/null && command -v java >/dev/null && echo "test-deps: installed $(TEST_DEBS)"
+	$(HAVE_TEST_DEBS) && echo "test-deps: installed $(TEST_DEBS)"

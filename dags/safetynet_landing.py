@@ -23,13 +23,17 @@ Department `{department}` · {kind} · comparison frequency **{frequency}**: {ca
 
 1. **wait_for_delivery** waits, deferred in the triggerer (no worker slot), until a `{dataset}` file whose
    cut-off lies in this run's window is in the inbox (`$SAFETYNET_DATA/inbox/{dataset}_<YYYYMMDD>[_<seq>].csv|xlsx`
-   or `inbox/{dataset}/…`), or the ledger shows it already landed. The window is the period before the
+   or `inbox/{dataset}/…`), or the ledger shows it already landed. When `$SAFETYNET_DATA/sources/{dataset}.yaml`
+   names an exchange database (前置库), it also waits for new rows there: rows after the last pull's watermark
+   up to the window's end (README, "Datasets from an exchange database"). The window is the period before the
    run's logical date ({window}); the delivery is **due {grace} after** the scheduled time.
-   **A red `wait_for_delivery` with `LATE DELIVERY` in its log means the department's file is late.**
+   **A red `wait_for_delivery` with `LATE DELIVERY` in its log means the department's file (or table) is late.**
    When it arrives, clear the task (or let the next run take it).
-2. **land** lands every pending `{dataset}` file (pool `{landing_pool}`). It fails with
-   `REJECTED DELIVERY` when files came and none could be landed (see `ledger_landings.reason`), and is
-   skipped when nothing new landed.
+2. **land** pulls the new rows of the database source (if any) up to the window's end, then lands every pending
+   `{dataset}` file (pool `{landing_pool}`). It fails with `SOURCE ERROR` when the database cannot be pulled
+   (unreachable, credentials, a missing table or column, a column type that does not fit: one line, nothing
+   landed), with `REJECTED DELIVERY` when files came and none could be landed (see `ledger_landings.reason`),
+   and is skipped when nothing new landed.
 3. **check** runs the data-quality checks (pool `{landing_pool}`); it fails with `HELD BACK` when the checks hold
    the new delivery back (the build keeps using the last good one). On success it emits the Asset
    `{asset}`.
@@ -65,9 +69,10 @@ def landing_dag(info: orch.DatasetInfo) -> DAG:
         )
 
         @task(pool=orch.LANDING_POOL, retries=orch.retries(1), multiple_outputs=False)
-        def land() -> dict:
-            """Lands pending files; safe to retry: a delivery is keyed by its sha256."""
-            return orch.land(info.dataset)
+        def land(found: dict | None = None) -> dict:
+            """Pulls new rows and lands pending files; safe to retry: a delivery is keyed by its sha256, and a
+            pull's watermark moves only with its landing."""
+            return orch.land(info.dataset, found)
 
         @task(
             pool=orch.LANDING_POOL,
@@ -78,8 +83,7 @@ def landing_dag(info: orch.DatasetInfo) -> DAG:
         def check(landed: dict) -> dict:
             return orch.check_dataset(info.dataset, landed)
 
-        landed = land()
-        wait >> landed
+        landed = land(wait.output)
         check(landed)
     return dag
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pendulum
 from airflow.sdk import DAG, AssetAll, AssetOrTimeSchedule, Param, get_current_context, setup, task, teardown
 
 from warehouse import orchestration as orch
@@ -22,8 +21,11 @@ DOC = f"""\
 Builds the household monitoring mart for a **run date**, raises the warnings, publishes the analysts'
 mart (`published/monitoring.duckdb`) and writes the county workbooks (`exports/<run date>/`).
 
-**When it runs**: on the 8th of each month at 06:00 (China time), and as soon as every monthly dataset
-({", ".join(f"`{d}`" for d in TRIGGERS)}) has a new Asset from its landing DAG.
+**When it runs**: on the 8th of each month at 06:00 China time (Asia/Shanghai, whatever the server's zone),
+and as soon as every monthly dataset ({", ".join(f"`{d}`" for d in TRIGGERS)}) has a new Asset from its
+landing DAG. **Unpausing** starts nothing at once: the DAG has no start date and its timetable waits for
+the next 8th (`run_immediately=False`). After a pause that missed an 8th, unpausing creates that missed run;
+`resolve_run_date` skips it when the ledger already holds that month or a later one.
 
 **Run date**: the `run_date` param (`YYYY-MM-DD`); empty = the last day of the month before the logical
 date (asset-triggered runs: before the moment they were triggered). Trigger with config
@@ -32,12 +34,13 @@ date (asset-triggered runs: before the moment they were triggered). Trigger with
 | task | what | retries | pool |
 |---|---|---|---|
 | resolve_run_date | (setup) the run date, shown in XCom; opens the run's row in the ledger (`runs`) | 0 | – |
-| land_pending | lands whatever the landing DAGs have not (never fails on a rejected file) | 1 | `{orch.LANDING_POOL}` |
+| land_pending | pulls database sources to the run date; lands what is left (never fails) | 1 | `{orch.LANDING_POOL}` |
 | check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | `{orch.LANDING_POOL}` |
 | build | state check (lake, vault, registers in place), then dbt build at the run date | 2 | `{orch.WAREHOUSE_POOL}` |
 | publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
+| docs | the dbt docs of the models just built, beside the mart (`published/docs/`) | 1 | `{orch.WAREHOUSE_POOL}` |
 | export | county workbooks of the run date (swapped in whole; an earlier export is kept) | 1 | – |
-| record_run | (teardown, runs whatever happened) closes the run's ledger row: succeeded, or the failed step | 0 | – |
+| record_run | (teardown, runs whatever happened) closes the run's ledger row: succeeded, degraded or failed | 0 | – |
 
 The pool `{orch.WAREHOUSE_POOL}` has **one slot**: DuckDB allows one writer, so a build or publish of
 this DAG never overlaps one of `safetynet_feedback`.
@@ -51,7 +54,7 @@ with DAG(
         timetable=orch.timetable(orch.MONITORING_CRON),
         assets=AssetAll(*(orch.dataset_asset(d) for d in TRIGGERS)),
     ),
-    start_date=pendulum.datetime(2024, 1, 1, tz=orch.TIMEZONE),
+    # no start_date: with one, catchup=False would still start the latest past 8th at once on unpausing
     catchup=False,  # backfill explicitly: airflow backfill create
     max_active_runs=1,  # runs share the warehouse and the register
     params={
@@ -74,12 +77,14 @@ with DAG(
         context = get_current_context()
         run = context["dag_run"]
         chosen = orch.resolve_run_date(context["params"].get("run_date"), run.logical_date, run.run_after)
+        orch.skip_stale_scheduled_run(run.run_type, chosen)
         context["ti"].xcom_push(key="run_id", value=orch.start_run(chosen.isoformat()))
         return chosen.isoformat()
 
     @task(pool=orch.LANDING_POOL, multiple_outputs=False)
-    def land_pending() -> dict:
-        return orch.land_all()
+    def land_pending(run_date: str) -> dict:
+        """Pulls every database source up to the run date, then lands the inbox."""
+        return orch.land_all(run_date=run_date)
 
     @task(pool=orch.LANDING_POOL, retries=orch.retries(2), multiple_outputs=False)
     def check() -> dict:
@@ -87,13 +92,18 @@ with DAG(
 
     @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), execution_timeout=BUILD_TIMEOUT, multiple_outputs=False)
     def build(run_date: str) -> dict:
-        return orch.build(run_date)
+        run_id = get_current_context()["ti"].xcom_pull(task_ids="resolve_run_date", key="run_id")
+        return orch.build(run_date, run_id=run_id)
 
     @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), outlets=[orch.PUBLISHED_ASSET], multiple_outputs=False)
     def publish() -> dict:
         """Publishes the mart; the run's status reads `publishing` meanwhile (in the mart's ledger_runs too)."""
         run_id = get_current_context()["ti"].xcom_pull(task_ids="resolve_run_date", key="run_id")
         return orch.publish(run_id=run_id)
+
+    @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(1), multiple_outputs=False)
+    def docs(run_date: str) -> dict:
+        return orch.docs(run_date)
 
     @task(outlets=[orch.EXPORTS_ASSET], multiple_outputs=False)
     def export(run_date: str) -> dict:
@@ -110,4 +120,4 @@ with DAG(
     run_date = resolve_run_date()
     built = build(run_date)
     exported = export(run_date)
-    run_date >> land_pending() >> check() >> built >> publish() >> exported >> record_run(run_date)
+    land_pending(run_date) >> check() >> built >> publish() >> docs(run_date) >> exported >> record_run(run_date)

@@ -24,6 +24,7 @@ ROWS = "rows"  # rows in the delivery
 ROWS_CHANGE = "rows_change"  # rows / previous rows − 1
 ROWS_RATIO = "rows_ratio"  # rows / previous rows
 DUPLICATE_KEY_ROWS = "duplicate_key_rows"  # rows whose key occurs more than once
+DUPLICATE_KEY_SHARE = "duplicate_key_share"  # share of rows whose key occurs more than once
 NULL_ROWS = "null_rows"
 UNKNOWN_VALUES = "unknown_values"  # rows with a value outside the enum's canonical values
 FILL_DROP = "fill_drop"  # previous share of filled values − this share
@@ -50,6 +51,7 @@ class Metric:
     pattern: str | None = None  # PATTERN_MISMATCH_ROWS
     only_when: tuple[tuple[str, tuple[str, ...]], ...] = ()  # MEDIAN_RATIO: (column, values) of rows counted
     target: tuple[str, str] | None = None  # ORPHAN_SHARE: (dataset, column) of the same cut-off
+    private: bool = False  # its offending values identify people (a VIN, a unit number): counted, never listed
 
 
 @dataclass(frozen=True)

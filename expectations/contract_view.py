@@ -32,6 +32,7 @@ class ContractView:
     columns: tuple[LakeColumn, ...]
     birth_dates: tuple[str, ...]  # lake columns of birth dates derived from IDs
     parts_flags: tuple[str, ...]  # boolean flags of rows whose parts differ from their total
+    private: tuple[str, ...] = ()  # lake columns whose values identify people (pii lake_key): never listed
 
     def of_kind(self, *kinds: str) -> list[LakeColumn]:
         return [c for c in self.columns if c.kind in kinds]
@@ -63,6 +64,7 @@ def view(contract: Contract) -> ContractView:
         columns=tuple(lc for col in contract.columns if (lc := _lake_column(col)) is not None),
         birth_dates=tuple(f"{id_prefix(c.field)}birth_date" for c in contract.columns if c.kind == "id"),
         parts_flags=tuple(check.flag for check in contract.parts_checks),
+        private=tuple(c.field for c in contract.columns if c.pii == "lake_key"),
     )
 
 

@@ -115,6 +115,12 @@ RULES: dict[str, DatasetRules] = {
     ),
     # each county returns its own workbook: one delivery's size says nothing about the next one's
     "feedback": DatasetRules(compare_volume=False),
+    # the 核对 registers (docs/verification.md): a header without its 万元 unit would make capitals 10,000× too small
+    "zrzy_property": DatasetRules(ranges=(Range("floor_area", 5, 2_000, "m²: a dwelling outside this is a typo"),)),
+    "scjg_business": DatasetRules(
+        ranges=(Range("registered_capital", 0, 10_000_000_000),),
+        medians=(MedianBasis("registered_capital"),),
+    ),
     "zjt_housing_aid": DatasetRules(
         ranges=(Range("amount", 0, 2_000_000),),
         ordered_dates=(("ends_on", "starts_on"),),

@@ -134,7 +134,7 @@ def _aggregates(m: Metric, cutoff: dt.date, targets: dict[str, Target]) -> dict[
     """Named aggregate expressions of one metric (`<metric>:<part>`)."""
     c = pl.col(m.columns[0]) if m.columns else None
     n = m.name
-    if m.kind == k.DUPLICATE_KEY_ROWS:
+    if m.kind in (k.DUPLICATE_KEY_ROWS, k.DUPLICATE_KEY_SHARE):
         return {f"{n}:count": _key_duplicated(m.columns).sum()}
     if m.kind == k.NULL_ROWS:
         return {f"{n}:count": c.null_count()}
@@ -165,7 +165,9 @@ def _aggregates(m: Metric, cutoff: dt.date, targets: dict[str, Target]) -> dict[
 def _examples(frame: pl.DataFrame, m: Metric, targets: dict[str, Target]) -> list[Any]:
     """A few offending values (keys, codes: never an ID number or a name, which the lake lacks)."""
     c = pl.col(m.columns[0]) if m.columns else None
-    if m.kind == k.DUPLICATE_KEY_ROWS:
+    if m.private:
+        return []
+    if m.kind in (k.DUPLICATE_KEY_ROWS, k.DUPLICATE_KEY_SHARE):
         bad = frame.filter(_key_duplicated(m.columns)).select(m.columns).unique(maintain_order=True)
         return [row if len(row) > 1 else row[0] for row in bad.head(EXAMPLES).rows()]
     if m.kind == k.UNKNOWN_VALUES:
@@ -201,6 +203,7 @@ def measure_delivery(
         out[m.name] = _finish(m, row, frame.height, cutoff, targets)
         if (out[m.name].value or 0) > 0 and m.kind in (
             k.DUPLICATE_KEY_ROWS,
+            k.DUPLICATE_KEY_SHARE,
             k.UNKNOWN_VALUES,
             k.PATTERN_MISMATCH_ROWS,
             k.ORPHAN_SHARE,
@@ -278,6 +281,7 @@ def _orphans(m: Metric, row: dict, rows: int, cutoff: dt.date, targets: dict) ->
 _FINISH: dict[str, Callable[..., Measured]] = {
     k.ROWS: _rows,
     k.DUPLICATE_KEY_ROWS: _counted("share a key with another row"),
+    k.DUPLICATE_KEY_SHARE: _share,
     k.NULL_ROWS: _counted("empty"),
     k.UNKNOWN_VALUES: _counted("with a value outside the canonical ones"),
     k.DAYS_AFTER_CUTOFF: _dates,

@@ -57,14 +57,24 @@ def _volume(view: ContractView, rules: DatasetRules) -> Iterator[Check]:
 
 def _keys(view: ContractView) -> Iterator[Check]:
     if view.keys:
-        metric = Metric("duplicate_key_rows", k.DUPLICATE_KEY_ROWS, view.keys)
+        keys = ", ".join(view.keys)
+        private = bool(set(view.keys) & set(view.private))
         yield Check(
             "key_unique",
+            WARNING,
+            Metric("duplicate_key_rows", k.DUPLICATE_KEY_ROWS, view.keys, private=private),
+            0,
+            0,
+            f"key ({keys}) unique within the delivery: no row shares its key (the models keep one version)",
+        )
+        share = T.duplicate_key_share_critical
+        yield Check(
+            "key_unique__critical",
             CRITICAL,
-            metric,
-            0,
-            0,
-            f"key ({', '.join(view.keys)}) unique within the delivery: no row shares its key",
+            Metric("duplicate_key_share", k.DUPLICATE_KEY_SHARE, view.keys, private=private),
+            None,
+            share,
+            f"at most {share:.0%} of rows share a key ({keys}): more is a broken export",
         )
 
 

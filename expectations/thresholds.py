@@ -53,6 +53,11 @@ class Thresholds:
     # the two files do not belong together (critical).
     orphan_member_share_critical: float = 0.05
 
+    # Duplicate keys within one delivery: the staging models keep one version of each key, so a few
+    # duplicates (a member listed twice, a payment exported twice) are a warning; beyond this share of rows
+    # sharing a key, the export itself is broken (doubled pages, a bad join at the department): critical.
+    duplicate_key_share_critical: float = 0.01
+
     # Dates: event dates must not be after the delivery's cut-off (warning: the row stays usable) nor
     # before this year (a default date such as 1900-01-01 from a department system).
     earliest_plausible_year: int = 1949

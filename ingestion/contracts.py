@@ -17,8 +17,8 @@ import yaml
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is there: 10× faster
 KINDS = frozenset({"text", "id", "date", "month", "amount", "int", "region", "region6", "enum"})
-CHECKS = frozenset({"min_1", "not_after_cutoff", "matches_certificate_id"})
-PII = frozenset({"name", "drop", "keyed"})
+CHECKS = frozenset({"min_1", "not_after_cutoff", "date_not_after_cutoff", "positive", "matches_certificate_id"})
+PII = frozenset({"name", "drop", "keyed", "lake_key"})
 _UNIT = re.compile(r"\(元\)$")
 
 
@@ -44,13 +44,20 @@ class Column:
     allow_negative_when: dict[str, str] = field(default_factory=dict)
     required_when: dict[str, str] = field(default_factory=dict)
     checks: tuple[str, ...] = ()
-    pii: str | None = None  # name → vault; drop → not landed; keyed → keyed hash
+    pii: str | None = None  # name → vault; drop → not landed; keyed → keyed hash; lake_key → landed, never shown
     person: str | None = None  # pii name: the id field whose holder this name is
     lake_field: str | None = None  # pii keyed: the lake column of the hash
+    length: int | None = None  # text: exactly this many characters (after trimming)
+    upper_case: bool = False  # text: landed upper-cased
+    unit_headers: dict[str, str] = field(default_factory=dict)  # amount: header unit → factor, `万元` → 10000
 
     @property
     def key(self) -> str:
         return header_key(self.header)
+
+    def unit_keys(self) -> dict[str, str]:
+        """Matched header keys that carry a unit (`注册资本(万元)`) → the factor their values are multiplied by."""
+        return {f"{self.key}({unit})": factor for unit, factor in self.unit_headers.items()}
 
     def synonyms(self) -> dict[str, str]:
         """Every accepted enum spelling (canonical values and synonyms) → canonical value."""
@@ -109,6 +116,12 @@ def _column(raw: dict[str, Any], dataset: str) -> Column:
     if pii is not None and pii not in PII:
         raise ContractError(f"{dataset}: column {raw['header']} has unknown pii {pii!r}")
     default = raw.get("default")
+    units = {str(k): str(v) for k, v in (raw.get("unit_headers") or {}).items()}
+    if units and kind != "amount":
+        raise ContractError(f"{dataset}: column {raw['header']} has unit_headers but is not an amount")
+    length = raw.get("length")
+    if (length is not None or raw.get("upper_case")) and kind != "text":
+        raise ContractError(f"{dataset}: column {raw['header']} has length/upper_case but is not text")
     return Column(
         header=str(raw["header"]),
         field=str(raw["field"]),
@@ -123,13 +136,18 @@ def _column(raw: dict[str, Any], dataset: str) -> Column:
         pii=pii,
         person=raw.get("person"),
         lake_field=raw.get("lake_field"),
+        length=None if length is None else int(length),
+        upper_case=bool(raw.get("upper_case", False)),
+        unit_headers=units,
     )
 
 
 def _validate(contract: Contract) -> None:
     fields = {col.field for col in contract.columns}
-    keys = {col.key for col in contract.columns}
-    if len(fields) != len(contract.columns) or len(keys) != len(contract.columns):
+    keys = {col.key for col in contract.columns} | {k for col in contract.columns for k in col.unit_keys()}
+    if len(fields) != len(contract.columns) or len(keys) != len(contract.columns) + sum(
+        len(col.unit_headers) for col in contract.columns
+    ):
         raise ContractError(f"{contract.dataset}: duplicate field or header")
     referenced = set(contract.keys)
     for col in contract.columns:

@@ -1,6 +1,7 @@
 """Delivery file names (spec/EXTRACTS.md §1): `<dataset>_<YYYYMMDD>[_<seq>].<csv|xlsx>`, and what the inbox holds.
 
-A file sits at the inbox root or in a folder named after its dataset. A bare name is delivery 1.
+A file sits at the inbox root or in a folder named after its dataset. A bare name is delivery 1. A delivery
+pulled from an exchange database (ingestion/exchange/) is a Parquet file of the pulled rows that carries a `Pull`.
 
 The inbox holds files, nothing else: a symbolic link, a FIFO, socket or device, a name with control characters
 (a newline, a tab, ...), a hidden name (starting with `.`, or Excel's `~$` lock files) and anything in a folder
@@ -23,17 +24,36 @@ _NAME = re.compile(r"^(?P<dataset>[a-z0-9_]+?)_(?P<date>\d{8})(?:_(?P<seq>[1-9]\
 
 
 @dataclass(frozen=True)
+class Pull:
+    """What a delivery pulled from an exchange database records beside its landing (the ledger's `pulls`)."""
+
+    dataset: str
+    source: str  # `<connection>/<table>` or `<connection>/query`: never a URL or a credential
+    mode: str  # increment | snapshot_cutoff | snapshot_full
+    watermark_column: str | None
+    watermark_from: str | None  # what the pull read after (None: from the start)
+    watermark_to: str | None  # how far it read: the next pull starts after it
+    rows: int
+
+    @property
+    def accumulates(self) -> bool:
+        """An increment pull adds the rows changed since the last one; a snapshot replaces its cut-off's."""
+        return self.mode == "increment"
+
+
+@dataclass(frozen=True)
 class Delivery:
-    """A file in the inbox and what its name says (dataset None: it names no dataset)."""
+    """A file in the inbox and what its name says (dataset None: it names no dataset), or a pulled delivery."""
 
     path: Path
-    file_name: str  # path relative to the inbox, `/`-separated
+    file_name: str  # path relative to the inbox, `/`-separated (a pull: `db:<connection>/<name>.parquet`)
     dataset: str | None
     cutoff: dt.date | None
     seq: int
     ext: str
     problem: str | None = None  # why the name is not a delivery of a dataset, or has a bad date
     refused: str | None = None  # `<code>: <why>` for an entry that is not a plain file to read (never opened)
+    pull: Pull | None = None  # set for a delivery pulled from an exchange database
 
     @property
     def explicit_seq(self) -> bool:

@@ -95,13 +95,24 @@ def parse_amount_series(s: pl.Series) -> pl.Series:
     return value.alias(s.name)
 
 
-def _parse_amount_forms(s: pl.Series) -> pl.Series:
+def _parse_amount_forms(s: pl.Series, factor: str | None = None) -> pl.Series:
     # one validating regex, then literal removal of ¥ 元 , and spaces (no regex replacements: faster)
     text = pl.select(fold(pl.lit(s))).to_series()
     valid = text.str.contains(_AMOUNT)
-    number = text.str.replace_many(["¥", "元", ",", " "], [""] * 4).cast(pl.Decimal(38, 6), strict=False)
+    number = text.str.replace_many(["¥", "元", ",", " "], [""] * 4).cast(pl.Decimal(38, 8), strict=False)
+    if factor is not None:  # scaled before rounding: 12.345678万元 is ¥123,456.78
+        number = number * pl.lit(factor).cast(pl.Decimal(38, 0))
     number = number.round(2).cast(AMOUNT, strict=False)
     return pl.select(pl.when(valid).then(number)).to_series()
+
+
+def parse_scaled_amount_series(s: pl.Series, factor: str) -> pl.Series:
+    """An amount delivered in a larger unit (a header `注册资本（万元）`): the value × factor, in yuan."""
+    value = pl.repeat(None, len(s), dtype=AMOUNT, eager=True)
+    filled = s != ""
+    if filled.any():
+        value = value.scatter(filled.arg_true(), _parse_amount_forms(s.filter(filled), factor))
+    return value.alias(s.name)
 
 
 def parse_int(s: pl.Expr) -> pl.Expr:

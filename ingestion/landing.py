@@ -36,6 +36,7 @@ import polars as pl
 
 from ingestion import header_check, ledger, quarantine, vault
 from ingestion.contracts import Contract, load_contract
+from ingestion.dates import CHINA, china_today
 from ingestion.delivery import Delivery, list_inbox, parse_delivery
 from ingestion.filelock import file_lock
 from ingestion.lake import StagedParquet, delivery_path, dictionary_columns, ensure_schema_files, lake_schema
@@ -50,12 +51,13 @@ from ingestion.readers import (
     open_source,
 )
 from ingestion.scratch import work_dir
-from ingestion.settings import CHINA, DataRoot, china_today
+from ingestion.settings import DataRoot
 from ingestion.state import checked_key
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int, str], None]
+# progress(files done, files in all, file being landed, rows read so far)
+Progress = Callable[[int, int, str, int], None]
 
 
 @dataclass
@@ -123,7 +125,8 @@ def land_inbox(
 
     Datasets are independent: with `workers` > 1 (default: $SAFETYNET_LANDING_WORKERS, else the cores, for an
     inbox of more than PARALLEL_BYTES) each dataset's files land in order in one of that many processes.
-    `progress(done, total, file_name)` is called before each file (per dataset when parallel) and once at the end.
+    `progress(done, total, file_name, rows)` is called before each file (per dataset when parallel) and once at
+    the end; `rows` counts the rows read so far (landed, rejected and skipped).
     """
     inbox = inbox or root.inbox
     with landing_lock(root), work_dir(root) as work:
@@ -139,7 +142,7 @@ def land_inbox(
         vault.compact(root)
         ledger.export_deliveries(root)
     if progress:
-        progress(len(deliveries), len(deliveries), "")
+        progress(len(deliveries), len(deliveries), "", sum(r.rows_in for r in results))
     return results
 
 
@@ -185,10 +188,10 @@ def _land_in_order(
     root: DataRoot, deliveries: list[Delivery], work: Path, progress: Progress | None = None
 ) -> list[LandingResult]:
     key = checked_key(root)
-    results = []
+    results: list[LandingResult] = []
     for n, delivery in enumerate(deliveries):
         if progress:
-            progress(n, len(deliveries), delivery.file_name)
+            progress(n, len(deliveries), delivery.file_name, sum(r.rows_in for r in results))
         try:
             results.append(_land(root, delivery, key, work))
         except FileNotFoundError:
@@ -221,7 +224,7 @@ def _land_in_parallel(
             done += len(landed)
             results.extend(landed)
             if progress:
-                progress(done, total, landed[-1].file_name if landed else "")
+                progress(done, total, landed[-1].file_name if landed else "", sum(r.rows_in for r in results))
     return sorted(results, key=lambda r: order.get(r.file_name, total))
 
 
@@ -250,6 +253,20 @@ def land_file(
         ensure_schema_files(root)
         delivery = parse_delivery(Path(path), inbox)
         result = _land(root, delivery, checked_key(root), work, tuple(extra_checks))
+        vault.compact(root)
+        ledger.export_deliveries(root)
+    return result
+
+
+def land_delivery(root: DataRoot, delivery: Delivery) -> LandingResult:
+    """Land one delivery that is not a file of the inbox: a Parquet file of rows pulled from an exchange
+    database (ingestion/exchange/), whose columns are named by the contract's headers. It goes through the
+    same steps as a file; its `Pull` is recorded in the ledger transaction of its landing. The file stays where
+    it is (not moved to archive/; raw/ keeps a copy): the puller removes its staged file. Under the landing lock,
+    with the secret checked, as a file of the inbox."""
+    with landing_lock(root), work_dir(root) as work:
+        ensure_schema_files(root)
+        result = _land(root, delivery, checked_key(root), work)
         vault.compact(root)
         ledger.export_deliveries(root)
     return result
@@ -539,7 +556,8 @@ def _commit(
             clash = ledger.same_number(conn, contract.dataset, delivery.cutoff, delivery.seq)
             if first is not None or clash is not None:
                 raise _Late(first, clash)  # another process landed it meanwhile
-            replaces = contract.redelivery == "replace"
+            # a later delivery of the cut-off replaces this one as a whole, except where deliveries add up
+            replaces = contract.redelivery == "replace" and not (delivery.pull and delivery.pull.accumulates)
             status = (
                 "superseded"
                 if replaces and ledger.higher_seq_landed(conn, contract.dataset, delivery.cutoff, delivery.seq)
@@ -562,6 +580,7 @@ def _commit(
             landing_id = ledger.insert_landing(conn, _row(result, outcome.encoding))
             ledger.insert_rejections(conn, landing_id, rejections)
             _record_files(conn, records)
+            _record_pull(conn, delivery, landing_id)
             if status == "landed" and replaces:
                 ledger.supersede_lower(conn, contract.dataset, delivery.cutoff, delivery.seq)
     except _Late as late:
@@ -643,6 +662,7 @@ def _record_rejected(
         landing_id = ledger.insert_landing(conn, _row(result, rejected.encoding))
         ledger.insert_rejections(conn, landing_id, [row])
         _record_files(conn, records)
+        _record_pull(conn, delivery, landing_id)
     log.warning("rejected %s", text)
     _move(root, conn, delivery, scan.sha256, landing_id)
     return result
@@ -663,6 +683,7 @@ def _record_duplicate(
     with ledger.transaction(conn):
         landing_id = ledger.insert_landing(conn, _row(result, None))
         _record_files(conn, file_records(root, scan, []))
+        _record_pull(conn, delivery, landing_id)
     _move(root, conn, delivery, scan.sha256, landing_id)
     return result
 
@@ -702,8 +723,15 @@ def _not_a_dataset(root: DataRoot, delivery: Delivery) -> LandingResult:
     return result
 
 
+def _record_pull(conn: sqlite3.Connection, delivery: Delivery, landing_id: int) -> None:
+    """A pulled delivery's watermark moves on in the transaction that records its landing, whatever the outcome
+    (landed, duplicate, rejected whole): its rows are accounted for, and the next pull starts after them."""
+    if delivery.pull is not None:
+        ledger.insert_pull(conn, landing_id, delivery.pull)
+
+
 def _move(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, sha256: str, landing_id: int) -> None:
-    if delivery.path.exists():
+    if delivery.pull is None and delivery.path.exists():  # a pulled file stays where it is: its puller owns it
         move_to_archive(root, delivery.path, delivery.file_name, sha256)
     with ledger.transaction(conn):
         ledger.mark_archived(conn, landing_id)

@@ -16,6 +16,7 @@ import polars as pl
 import pyarrow as pa
 
 from ingestion.contracts import all_contracts
+from ingestion.delivery import Pull
 from ingestion.settings import DataRoot
 
 BUSY_TIMEOUT_MS = 120_000
@@ -76,13 +77,25 @@ CREATE TABLE IF NOT EXISTS state (
     sha256 TEXT,
     recorded_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pulls (
+    landing_id INTEGER NOT NULL,
+    dataset TEXT NOT NULL,
+    source TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    watermark_column TEXT,
+    watermark_from TEXT,
+    watermark_to TEXT,
+    rows_pulled INTEGER NOT NULL,
+    pulled_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pulls_dataset ON pulls (dataset, landing_id);
 """
 # `state`: what must exist for the ledger to hold true, with its size and checksum when it was written: every
 # raw file (`raw/<sha256>`: its name is its checksum), lake file and quarantine file of a landing, the vault's
 # folded file, the pseudonymisation secret's fingerprint (`secrets/pseudonym.key`, size 0), and each saved
 # warning register (`warning_register/<run date>`, size = its rows). A run checks it before building
 # (warehouse/state.py); `safetynet rebuild` restores the files from `raw/`.
-STATE_KINDS = ("raw", "lake", "quarantine", "vault", "secret", "register")
+STATE_KINDS = ("raw", "lake", "quarantine", "persons", "secret", "register")  # persons: the vault's folded file
 # statuses of an inbox entry that is not landed and stays in the inbox: one ledger row per name, its latest outcome
 UNLANDED_STATUSES = ("not_a_dataset", "refused")
 
@@ -265,6 +278,44 @@ def recorded_state(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT item, kind, size, sha256 FROM state ORDER BY item").fetchall()
 
 
+def insert_pull(conn: sqlite3.Connection, landing_id: int, pull: Pull) -> None:
+    """Record what a pull from an exchange database read, in the transaction of its landing: the watermark
+    moves on exactly when the delivery is committed."""
+    conn.execute(
+        "INSERT INTO pulls (landing_id, dataset, source, mode, watermark_column, watermark_from, watermark_to, "
+        "rows_pulled, pulled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            landing_id,
+            pull.dataset,
+            pull.source,
+            pull.mode,
+            pull.watermark_column,
+            pull.watermark_from,
+            pull.watermark_to,
+            pull.rows,
+            now(),
+        ),
+    )
+
+
+def watermark(conn: sqlite3.Connection, dataset: str) -> str | None:
+    """How far the committed pulls of `dataset` have read (None: never pulled)."""
+    row = conn.execute(
+        "SELECT watermark_to FROM pulls WHERE dataset = ? AND watermark_to IS NOT NULL "
+        "ORDER BY landing_id DESC LIMIT 1",
+        (dataset,),
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def next_seq(conn: sqlite3.Connection, dataset: str, cutoff: dt.date) -> int:
+    """The delivery number after every one recorded for this dataset and cut-off, whatever its outcome."""
+    row = conn.execute(
+        "SELECT max(seq) FROM landings WHERE dataset = ? AND cutoff_date = ?", (dataset, cutoff.isoformat())
+    ).fetchone()
+    return int(row[0] or 0) + 1
+
+
 def mark_archived(conn: sqlite3.Connection, landing_id: int) -> None:
     conn.execute("UPDATE landings SET archived = 1 WHERE id = ?", (landing_id,))
 
@@ -284,11 +335,13 @@ def read_table(root: DataRoot, name: str) -> pl.DataFrame:
 
 def deliveries(conn: sqlite3.Connection) -> pl.DataFrame:
     """Every landed delivery with `in_use`: the highest seq landed per dataset + cut-off, holds respected
-    (a held delivery gives way to the previous good one); for a contract with `redelivery: accumulate`,
+    (a held delivery gives way to the previous good one); for a contract with `redelivery: accumulate`, and
+    for increments pulled from an exchange database (each pull adds the rows changed since the one before),
     every landed delivery that is not held."""
     rows = conn.execute(
         "SELECT l.dataset, l.cutoff_date, l.seq, l.sha256, l.file_name, l.rows_landed, l.status, l.id, "
-        "EXISTS (SELECT 1 FROM holds h WHERE h.sha256 = l.sha256 AND h.released = 0) AS held "
+        "EXISTS (SELECT 1 FROM holds h WHERE h.sha256 = l.sha256 AND h.released = 0) AS held, "
+        "EXISTS (SELECT 1 FROM pulls p WHERE p.landing_id = l.id AND p.mode = 'increment') AS pulled_increment "
         "FROM landings l WHERE l.status IN ('landed', 'superseded') ORDER BY l.id"
     ).fetchall()
     frame = pl.DataFrame(
@@ -303,16 +356,17 @@ def deliveries(conn: sqlite3.Connection) -> pl.DataFrame:
             "status": pl.String,
             "id": pl.Int64,
             "held": pl.Int64,
+            "pulled_increment": pl.Int64,
         },
         orient="row",
-    ).with_columns(pl.col("held").cast(pl.Boolean))
+    ).with_columns(pl.col("held").cast(pl.Boolean), pl.col("pulled_increment").cast(pl.Boolean))
     # one row per content: a duplicate delivery never lands twice, but keep the first if it ever did
     frame = frame.unique(subset=["dataset", "cutoff_date", "sha256"], keep="first", maintain_order=True)
-    usable = frame.filter(~pl.col("held")).sort("seq", "id", descending=True)
+    usable = frame.filter(~pl.col("held") & ~pl.col("pulled_increment")).sort("seq", "id", descending=True)
     chosen = usable.group_by("dataset", "cutoff_date").agg(pl.col("id").first().alias("chosen"))
     accumulate = [name for name, c in all_contracts().items() if c.redelivery == "accumulate"]
     frame = frame.join(chosen, on=["dataset", "cutoff_date"], how="left").with_columns(
-        in_use=pl.when(pl.col("dataset").is_in(accumulate))
+        in_use=pl.when(pl.col("dataset").is_in(accumulate) | pl.col("pulled_increment"))
         .then(~pl.col("held") & (pl.col("status") == "landed"))
         .otherwise((pl.col("id") == pl.col("chosen")).fill_null(False)),
         cutoff_date=pl.col("cutoff_date").str.to_date(),

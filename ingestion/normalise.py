@@ -38,8 +38,11 @@ NEGATIVE = "negative_amount"
 RULE_REASONS = {
     "min_1": "member_count_below_1",
     "not_after_cutoff": "death_after_cutoff",
+    "date_not_after_cutoff": "date_after_cutoff",
+    "positive": "not_positive",
     "matches_certificate_id": "id_certificate_mismatch",
 }
+BAD_LENGTH = "bad_length"
 MESSAGES = {
     "bad_id_format": "ID must be 18 characters (17 digits and a digit or X) or 15 digits",
     "invalid_province": "ID does not start with a province code",
@@ -56,6 +59,9 @@ MESSAGES = {
     NEGATIVE: "negative amount where only ≥ 0 is allowed",
     "member_count_below_1": "家庭人口数 below 1",
     "death_after_cutoff": "death date after the file's cut-off date",
+    "date_after_cutoff": "date after the file's cut-off date",
+    "not_positive": "amount must be greater than 0",
+    BAD_LENGTH: "wrong number of characters",
     "id_certificate_mismatch": "ID differs from the first 18 characters of 残疾人证号",
 }
 REJECTION_SCHEMA = {
@@ -109,8 +115,13 @@ class BatchResult:
         return self.rejected_rows.height
 
 
-def _value_and_reason(frame: pl.DataFrame, col: Column, ctx: DeliveryContext) -> tuple[pl.Series, pl.Series]:
-    """The typed value and the reason code (null when fine) of one column, before row rules."""
+def _value_and_reason(
+    frame: pl.DataFrame, col: Column, ctx: DeliveryContext, factor: str | None = None
+) -> tuple[pl.Series, pl.Series]:
+    """The typed value and the reason code (null when fine) of one column, before row rules.
+
+    `factor`: the column was delivered under a header with a unit (`注册资本（万元）`): values × factor.
+    """
     raw = frame.get_column(col.field)
     text = frame.select(kinds.trimmed(pl.col(col.field))).to_series()
     empty = text == ""
@@ -121,7 +132,14 @@ def _value_and_reason(frame: pl.DataFrame, col: Column, ctx: DeliveryContext) ->
         value = kinds.parse_enum(text, col.synonyms())
         reason = pl.select(pl.when(value.is_null() & ~empty).then(pl.lit("unknown_enum"))).to_series()
     elif col.kind == "text":
-        value, reason = text, pl.repeat(None, len(text), dtype=pl.String, eager=True)
+        value = text.str.to_uppercase() if col.upper_case else text
+        reason = pl.repeat(None, len(text), dtype=pl.String, eager=True)
+        if col.length is not None:
+            wrong = ~empty & (value.str.len_chars() != col.length)
+            reason = pl.select(pl.when(wrong).then(pl.lit(BAD_LENGTH))).to_series().cast(pl.String)
+    elif col.kind == "amount" and factor is not None:
+        value = kinds.parse_scaled_amount_series(text, factor)
+        reason = pl.select(pl.when(value.is_null() & ~empty).then(pl.lit("bad_amount"))).to_series()
     else:
         value = pl.select(_PARSERS[col.kind](pl.lit(text))).to_series()
         reason = pl.select(pl.when(value.is_null() & ~empty).then(pl.lit(kinds.REASON_BY_KIND[col.kind]))).to_series()
@@ -185,8 +203,10 @@ def _check(check: str, col: Column, contract: Contract, ctx: DeliveryContext) ->
     value = pl.col(col.field)
     if check == "min_1":
         return (value < 1).fill_null(False)
-    if check == "not_after_cutoff":
+    if check in ("not_after_cutoff", "date_not_after_cutoff"):
         return (value > pl.lit(ctx.cutoff)).fill_null(False)
+    if check == "positive":
+        return (value <= 0).fill_null(False)
     if check == "matches_certificate_id":
         keyed = next(c for c in contract.columns if c.pii == "keyed")
         certificate = kinds.trimmed(pl.col(f"_raw_{keyed.field}")).str.to_uppercase().str.slice(0, 18)
@@ -289,9 +309,11 @@ def normalise_batch(frame: pl.DataFrame, contract: Contract, hmap: HeaderMap, ct
     raw = frame.rename({c.field: f"_raw_{c.field}" for c in contract.columns})
     # Polars releases the GIL: columns are normalised side by side
     if frame.height < _PARALLEL_FROM:
-        pairs = [_value_and_reason(frame, col, ctx) for col in contract.columns]
+        pairs = [_value_and_reason(frame, col, ctx, hmap.scales.get(col.field)) for col in contract.columns]
     else:
-        pairs = list(_pool().map(lambda col: _value_and_reason(frame, col, ctx), contract.columns))
+        pairs = list(
+            _pool().map(lambda col: _value_and_reason(frame, col, ctx, hmap.scales.get(col.field)), contract.columns)
+        )
     typed = [s for pair in pairs for s in pair]
     work = _row_rules(raw.with_columns(typed), contract, ctx)
     reasons = [f"_r_{c.field}" for c in contract.columns]

@@ -1,10 +1,10 @@
 """Owner-only places: personal data is readable by the platform's own account and nobody else.
 
-`raw/`, `archive/`, `.work/`, `vault/`, `quarantine/`, `secrets/`, `exports/` and `returned/` (returned
+`raw/`, `archive/`, `.work/`, the vault, `quarantine/`, `secrets/`, `exports/` and `returned/` (returned
 workbooks) hold ID numbers and names, or the key that turns person keys back into people: their folders are 700
 and their files 600, set explicitly when they are made (chmod, not the creating call's mode, which the umask would
 narrow or a copy would carry over). `tighten(root)` brings a data root written by an earlier version to the same
-modes.
+modes (the vault's own folder through ingestion/vault.py, the one module that reaches it).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ingestion.settings import DataRoot
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-PLACES = ("raw", "archive", ".work", "vault", "quarantine", "secrets", "exports", "returned")
+PLACES = ("raw", "archive", ".work", "quarantine", "secrets", "exports", "returned")  # and the vault
 
 
 def private_dir(path: Path, place: Path | None = None) -> Path:
@@ -47,17 +47,23 @@ def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_EXCL) 
 
 
 def tighten(root: DataRoot) -> int:
-    """Give every owner-only place of the data root its modes; returns how many modes were changed."""
+    """Give every owner-only place of the data root, the vault included, its modes; returns how many modes were
+    changed."""
+    from ingestion import vault
+
+    return sum(tighten_folder(root.root / place) for place in PLACES) + vault.tighten(root)
+
+
+def tighten_folder(base: Path) -> int:
+    """Folders 700 and files 600 in and below `base` (links are neither followed nor changed)."""
     changed = 0
-    for place in PLACES:
-        base = root.root / place
-        if not base.is_dir() or base.is_symlink():
-            continue
-        for folder, dirs, files in os.walk(base):
-            changed += _set(Path(folder), DIR_MODE)
-            for name in files:
-                changed += _set(Path(folder) / name, FILE_MODE)
-            dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+    if not base.is_dir() or base.is_symlink():
+        return 0
+    for folder, dirs, files in os.walk(base):
+        changed += _set(Path(folder), DIR_MODE)
+        for name in files:
+            changed += _set(Path(folder) / name, FILE_MODE)
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
     return changed
 
 

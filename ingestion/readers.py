@@ -5,8 +5,12 @@ Every reader yields the same shape: one string column per contract field (`""` w
 cannot be read at all, e.g. a ragged row) and, per `id` field, `_num_<field>` (the cell was a number).
 
 CSV is read by pyarrow's streaming reader (fast, multi-line quoted fields); if a row has the wrong
-number of fields or the line count does not add up (blank lines inside), the file is read again by
-Python's csv module, which is slow but knows every row's physical line.
+number of fields, the line count does not add up (blank lines inside) or a row has no value in any field, the
+file is read again by Python's csv module, which is slow but knows every row's physical line. A pull from an
+exchange database arrives as Parquet in the database's types (`open_parquet`), turned into the same text batches.
+
+A row with no value in any cell (`,,,,` in CSV, an empty or spaces-only row in XLSX, as spreadsheets leave below
+the data) is not a data row: like a blank line, it is neither landed nor rejected and not counted.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ingestion.contracts import Contract, header_key
+from ingestion.dates import CHINA_TZ_NAME
 from ingestion.header_check import looks_like_data_row
 from ingestion.rawstore import CHUNK, LINE_WINDOW, RawScan
 
@@ -68,6 +73,7 @@ class HeaderMap:
     missing: list[str] = field(default_factory=list)  # required headers not found
     duplicates: list[str] = field(default_factory=list)  # contract headers found twice
     matched: int = 0
+    scales: dict[str, str] = field(default_factory=dict)  # field → factor of a header with a unit (`(万元)`)
 
     def header_of(self, field_name: str, contract: Contract) -> str:
         pos = self.positions.get(field_name)
@@ -85,10 +91,11 @@ class Source:
 
 
 def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
-    by_key = {col.key: col for col in contract.columns}
+    by_key = {col.key: (col, None) for col in contract.columns}
+    by_key |= {key: (col, factor) for col in contract.columns for key, factor in col.unit_keys().items()}
     hmap = HeaderMap(headers=list(headers))
     for index, header in enumerate(headers):
-        col = by_key.get(header_key(header))
+        col, factor = by_key.get(header_key(header), (None, None))
         if col is None:
             if header_key(header):
                 hmap.extras.append((index + 1, header))
@@ -97,6 +104,8 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
             hmap.duplicates.append(col.header)
             continue
         hmap.positions[col.field] = index
+        if factor is not None:
+            hmap.scales[col.field] = factor
     hmap.matched = len(hmap.positions)
     hmap.missing = [c.header for c in contract.columns if c.required and c.field not in hmap.positions]
     return hmap
@@ -313,6 +322,8 @@ def _fast_batches(path: Path, hmap: HeaderMap, contract: Contract, expected_line
             raise SlowPathNeeded(f"{len(ragged)} ragged row(s)")
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)
+        if _has_empty_rows(frame):
+            raise SlowPathNeeded("rows with no value in any field")
         columns = frame.get_columns()
         height = frame.height
         index = pl.int_range(0, height, eager=True, dtype=pl.Int64)
@@ -326,6 +337,15 @@ def _fast_batches(path: Path, hmap: HeaderMap, contract: Contract, expected_line
         raise SlowPathNeeded(f"{len(ragged)} ragged row(s)")
     if seen and 1 + seen + newlines_seen != expected_lines:
         raise SlowPathNeeded("blank lines inside the file")
+
+
+def _has_empty_rows(frame: pl.DataFrame) -> bool:
+    # cheap: only rows whose first field is empty are looked at across every field
+    first = frame.get_column(frame.columns[0])
+    candidates = frame.filter(first.str.strip_chars() == "")
+    return not candidates.is_empty() and bool(
+        candidates.select(pl.all_horizontal(pl.all().str.strip_chars() == "")).to_series().any()
+    )
 
 
 def _newlines_per_row(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
@@ -362,8 +382,8 @@ def _slow_batches(path: Path, hmap: HeaderMap, contract: Contract) -> Iterator[p
             except csv.Error as err:
                 raise FileRejected(UNREADABLE, f"CSV cannot be parsed near line {reader.line_num}: {err}") from None
             start, previous = previous + 1, reader.line_num
-            if not record:
-                continue  # a blank line is not a data row
+            if not any(value.strip() for value in record):
+                continue  # a blank line, or a row with no value in any field, is not a data row
             data_row += 1
             problem = None
             if len(record) != width:
@@ -486,7 +506,60 @@ def _other_sheets_with_data(reader) -> list[str]:
     return names
 
 
+# ---------------------------------------------------------------- Parquet (a pull from an exchange database)
+
+PARQUET_BATCH = 100_000
+
+
+def open_parquet(path: Path, contract: Contract) -> Source:
+    """Rows pulled from an exchange database (ingestion/exchange/): columns named by the contract's headers,
+    in the database's own types. Each value becomes the text a file would hold (a date `2026-03-05`, a month
+    `2026-03`, a decimal `1234.50`), so the same normalisation and row checks apply; `_source_line` is the row."""
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(path)
+    except Exception as err:  # pyarrow raises several error types for a damaged file
+        raise FileRejected(UNREADABLE, f"not a readable Parquet file: {str(err).splitlines()[0][:200]}") from None
+    schema = handle.schema_arrow
+    hmap = map_headers(list(schema.names), contract)
+    kind_at = {hmap.positions[c.field]: c.kind for c in contract.columns if c.field in hmap.positions}
+
+    def batches(slow: bool) -> Iterator[pl.DataFrame]:
+        seen = 0
+        for batch in handle.iter_batches(batch_size=PARQUET_BATCH):
+            columns = [_as_text(batch.column(i), kind_at.get(i)) for i in range(batch.num_columns)]
+            rows = pl.int_range(seen + 1, seen + batch.num_rows + 1, eager=True, dtype=pl.Int64)
+            seen += batch.num_rows
+            yield standard_frame(columns, hmap, contract, rows, rows)
+
+    return Source(hmap, "parquet", batches, estimated_rows=handle.metadata.num_rows)
+
+
+def _as_text(array: pa.Array, kind: str | None) -> pl.Series:
+    """A pulled column as the text a delivered file would hold (null → empty)."""
+    import pyarrow.compute as pc
+
+    arrow_type = array.type
+    if pa.types.is_timestamp(arrow_type) and arrow_type.tz is not None:  # a moment: its date on China's calendar
+        array = pc.local_timestamp(array.cast(pa.timestamp(arrow_type.unit, CHINA_TZ_NAME)))
+        arrow_type = array.type
+    if kind == "month" and (pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type)):
+        text = pc.strftime(array, "%Y-%m")
+    elif pa.types.is_timestamp(arrow_type):
+        text = pc.strftime(array, "%Y-%m-%d %H:%M:%S")
+    elif pa.types.is_date(arrow_type):
+        text = pc.strftime(array, "%Y-%m-%d")
+    else:
+        text = array.cast(pa.string())
+    series = pl.from_arrow(text)
+    assert isinstance(series, pl.Series)
+    return series.fill_null("")
+
+
 def open_source(path: Path, ext: str, scan: RawScan, contract: Contract, workdir: Path) -> Source:
     if ext == "xlsx":
         return open_xlsx(path, contract)
+    if ext == "parquet":
+        return open_parquet(path, contract)
     return open_csv(path, scan, contract, workdir)

@@ -11,7 +11,6 @@ the recorded ones (the same bytes in, the same Parquet out) unless the software 
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +55,7 @@ def reland_all(root: DataRoot, work: Path, progress: Progress | None = None) -> 
         )
     key = checked_key(root)
     ensure_schema_files(root)
-    shutil.rmtree(root.vault / "parts", ignore_errors=True)  # parts of landings never recorded are not folded
+    vault.clear_parts(root)
     summary = RelandSummary()
     for n, landing in enumerate(landings):
         if progress:

@@ -1,9 +1,12 @@
 """Reference data: regions, dibao standards, disposable income and rule parameters.
 
 Each of the four files (spec/EXTRACTS.md §4) is read from `<data root>/reference/<name>` when the user has
-put one there, else from the shipped sample seed in `dbt_project/seeds/`. Every file is validated on
-load (columns, kinds, codes against regions.csv), so a bad override fails the run with the file, row
-and column named instead of silently changing a threshold.
+put one there, else from the shipped sample seed in `dbt_project/seeds/`; the optional `villages.csv` (村(社区)
+names for the workbooks) only from `<data root>/reference/`. Files as users have them are accepted: a UTF-8 BOM,
+extra columns (ignored, logged), township kinds as the national statistical division list writes them (街道, 镇,
+乡, or 乡镇 for either of the last two). Every file is validated on load (columns, kinds, codes against
+regions.csv), so a bad override fails the run with the file, row and column named instead of silently changing
+a threshold.
 
 Parameter resolution: a county row beats a city row (first 4 digits of the county code), which beats
 the province row; among rows of one scope the latest `effective_from` on or before the date applies.
@@ -34,10 +37,11 @@ SHIPPED_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 PROVINCE_CODE = "37"
 PROVINCE_DISPATCH_COUNTY = "370000"  # spec/OUTPUTS.md §4: province-level dispatch
 URBAN_RURAL = ("城市", "农村")
+TOWNSHIP_KINDS = ("街道", "镇", "乡", "乡镇")  # spec/EXTRACTS.md §4: 乡镇 stands for either 镇 or 乡
 SCOPES = ("province", "city", "county")
 MAX_EDGE_INCOME_MULTIPLIER = Decimal("2.0")  # spec/RULES.md §3: a county may set up to 2.0
 
-# The parameters of spec/EXTRACTS.md §4: each must have a province row (its default).
+# The parameters of spec/EXTRACTS.md §4 and docs/verification.md: each must have a province row (its default).
 SPEC_PARAMETERS: tuple[str, ...] = (
     "working_age_min", "working_age_max",
     "w01_floor", "w01_income_share", "w01_red",
@@ -47,6 +51,7 @@ SPEC_PARAMETERS: tuple[str, ...] = (
     "w06_grace_months",
     "w08_student_age_min", "w08_student_age_max", "w08_self_paid",
     "d01_self_paid", "d02_loss",
+    "w11_capital",
     "tekun_income_multiplier", "tekun_elderly_age", "tekun_child_age",
     "dibao_asset_months",
     "edge_asset_months", "edge_max_vehicles", "edge_max_extra_properties",
@@ -63,6 +68,7 @@ REGIONS, DIBAO, INCOME, PARAMETERS = (
     "regions.csv", "dibao_standard.csv", "disposable_income.csv", "rule_parameters.csv",
 )  # fmt: skip
 REFERENCE_FILES = (REGIONS, DIBAO, INCOME, PARAMETERS)
+VILLAGES = "villages.csv"  # optional, never shipped: 村(社区) names for the workbooks
 
 Origin = Literal["shipped", "override"]
 
@@ -145,9 +151,13 @@ _SCHEMAS: dict[str, tuple[_Col, ...]] = {
         _Col("county_code", _digits(6), pl.String()),
         _Col("county_name", _text, pl.String()),
         _Col("township_code", _digits(9), pl.String(), required=False),
-        _Col("township_kind", _one_of("街道", "乡镇"), pl.String(), required=False),
-        # not in spec §4, but lets a user's file name its townships for the workbooks' 乡镇(街道) column
+        _Col("township_kind", _one_of(*TOWNSHIP_KINDS), pl.String(), required=False),
+        # optional in spec §4: names the townships in the workbooks' 乡镇(街道) column
         _Col("township_name", _text, pl.String(), required=False, in_spec=False),
+    ),
+    VILLAGES: (
+        _Col("village_code", _digits(12), pl.String()),
+        _Col("village_name", _text, pl.String()),
     ),
     DIBAO: (
         _Col("county_code", _digits(6), pl.String()),
@@ -270,6 +280,14 @@ def _check_regions(path: Path, regions: pl.DataFrame) -> None:
             raise ReferenceError(f"{path}: {key} {clash[key][0]} has more than one {' / '.join(named)}")
 
 
+def _check_villages(path: Path, villages: pl.DataFrame, counties: set[str]) -> None:
+    bad = _rows_where(villages, ~pl.col("village_code").str.slice(0, 6).is_in(sorted(counties)))
+    if bad:
+        code = villages["village_code"][bad[0] - 1]
+        raise _row_error(path, bad[0], "village_code", code, "county not in regions.csv")
+    _check_unique(path, villages, ["village_code"])
+
+
 def _check_unique(path: Path, frame: pl.DataFrame, key: list[str]) -> None:
     dup = _rows_where(frame, pl.struct(key).is_duplicated())
     if dup:
@@ -361,6 +379,7 @@ class Reference:
     disposable_incomes: pl.DataFrame
     rule_parameters: pl.DataFrame
     sources: dict[str, ReferenceSource]
+    villages: pl.DataFrame = field(default_factory=lambda: _empty(VILLAGES))  # village_code, village_name
     _params: dict[str, _Series] = field(init=False, repr=False, compare=False)
     _dibao: _Series = field(init=False, repr=False, compare=False)
     _income: dict[tuple[str, str, int], Decimal] = field(init=False, repr=False, compare=False)
@@ -477,11 +496,17 @@ class Reference:
         ]
 
 
+def _empty(name: str) -> pl.DataFrame:
+    return pl.DataFrame(schema={c.name: c.dtype for c in _SCHEMAS[name]})
+
+
 def load_reference(data_root: DataRoot) -> Reference:
-    """Read and validate the four reference files (overrides in `<data root>/reference/` first)."""
+    """Read and validate the four reference files (overrides in `<data root>/reference/` first) and the optional
+    villages.csv."""
     frames: dict[str, pl.DataFrame] = {}
     sources: dict[str, ReferenceSource] = {}
-    for name in REFERENCE_FILES:
+    names = [*REFERENCE_FILES, *([VILLAGES] if (data_root.reference / VILLAGES).is_file() else [])]
+    for name in names:
         path, origin = _locate(data_root, name)
         frames[name], sha = _parse_file(path, name)
         sources[name] = ReferenceSource(name, path, sha, origin)
@@ -493,6 +518,7 @@ def load_reference(data_root: DataRoot) -> Reference:
         disposable_incomes=frames[INCOME],
         rule_parameters=frames[PARAMETERS],
         sources=sources,
+        villages=frames.get(VILLAGES, _empty(VILLAGES)),
     )
 
 
@@ -506,3 +532,5 @@ def _validate(frames: dict[str, pl.DataFrame], sources: dict[str, ReferenceSourc
         _check_unique(path(name), frames[name], ["county_code", "urban_rural", key])
     cities = set(regions["city_code"].to_list())
     _check_parameters(path(PARAMETERS), frames[PARAMETERS], cities, counties)
+    if VILLAGES in frames:
+        _check_villages(path(VILLAGES), frames[VILLAGES], counties)

@@ -34,7 +34,9 @@ _OWNED = re.compile(r"\.(?P<pid>\d+)-(?P<ticks>\d+)\.[0-9a-f]+\.tmp(?:\.wal)?$")
 _LEGACY_ANONYMOUS = re.compile(r"(^\.tmp-[0-9a-f]{32}$)|(\.[0-9a-f]{32}\.tmp$)")
 _LEGACY_PID = re.compile(r"^\..+\.(?P<pid>\d+)\.(?:tmp|old)(?:\.xlsx|\.wal)?$")
 # the places under the data root where temporary names appear (the inbox is the departments', never touched)
-SWEPT = ("raw", "archive", "lake", "vault", "quarantine", "secrets", "published", "exports")
+SWEPT = ("raw", "archive", "lake", "quarantine", "secrets", "published", "exports")  # and the vault (its module)
+# `.work/locks/`: lock files shared by processes (a lock file holds nothing; removing a held one would break it)
+LOCKS = "locks"
 
 
 def _start_ticks(pid: int) -> str | None:
@@ -113,14 +115,22 @@ def work_dir(root: DataRoot) -> Iterator[Path]:
             shutil.rmtree(work_path(root), ignore_errors=True)
 
 
+def lock_path(root: DataRoot, name: str) -> Path:
+    """`.work/locks/<name>.lock`: a lock shared by the processes of a data root (never swept)."""
+    return private_dir(root.root / WORK / LOCKS, place=root.root / WORK) / f"{name}.lock"
+
+
 # ---------------------------------------------------------------- sweeping
 
 
 def sweep(root: DataRoot) -> list[Path]:
     """Remove the work folders and temporary files whose owner process is gone; returns what was removed."""
+    from ingestion import vault
+
     removed = _sweep_work(root.root / WORK)
     for place in SWEPT:
         removed += sweep_folder(root.root / place, recursive=place not in ("raw", "archive"))
+    removed += vault.sweep(root)
     for path in removed:
         log.info("removed debris of a stopped process: %s", path.relative_to(root.root))
     return removed
@@ -131,7 +141,7 @@ def _sweep_work(work: Path) -> list[Path]:
         return []
     removed = []
     for entry in work.iterdir():
-        if entry.is_dir() and not entry.is_symlink() and is_alive(entry.name):
+        if entry.name == LOCKS or (entry.is_dir() and not entry.is_symlink() and is_alive(entry.name)):
             continue
         _remove(entry)
         removed.append(entry)

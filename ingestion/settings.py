@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 DATA_ROOT_ENV = "SAFETYNET_DATA"
 PSEUDONYM_KEY_ENV = "SAFETYNET_PSEUDONYM_KEY"
-CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def china_today() -> dt.date:
-    """Today in China: cut-offs, deadlines and file dates are Beijing dates, whatever the machine's zone."""
-    return dt.datetime.now(CHINA).date()
 
 
 @dataclass(frozen=True)
@@ -52,6 +44,11 @@ class DataRoot:
     @property
     def secrets(self) -> Path:
         return self.root / "secrets"
+
+    @property
+    def sources(self) -> Path:
+        """Exchange-database sources, one `<dataset>.yaml` each (ingestion/exchange/)."""
+        return self.root / "sources"
 
     @property
     def ledger(self) -> Path:

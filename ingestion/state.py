@@ -74,7 +74,7 @@ def check_files(root: DataRoot) -> list[Problem]:
     with ledger.open_ledger(root) as conn:
         recorded = {row["item"]: row for row in ledger.recorded_state(conn)}
         for row in recorded.values():
-            if row["kind"] in ("raw", "lake", "quarantine", "vault"):
+            if row["kind"] in ("raw", "lake", "quarantine", "persons"):
                 problem = _check_file(root, row)
                 if problem is not None:
                     problems.append(problem)

@@ -2,12 +2,15 @@
 
 Landing writes one part per delivery under `vault/parts/`; `compact` folds the parts into
 `vault/persons.parquet` (person_key, id_number, name, last_seen_cutoff) under a file lock, then removes
-them. This is the only module that writes the vault; only exports and staff look-ups read it.
+them. This is the only module that opens the vault (tests/test_vault_door.py enforces it): landing writes through
+it, the county workbooks and staff look-ups read through `identities`. What it returns goes into the workbooks and
+nowhere else: never into logs, the ledger or the mart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,9 +20,11 @@ import polars as pl
 
 from ingestion.filelock import file_lock
 from ingestion.lake import write_atomic
-from ingestion.private import FILE_MODE, private_dir
-from ingestion.scratch import work_dir
+from ingestion.private import FILE_MODE, private_dir, tighten_folder
+from ingestion.scratch import sweep_folder, work_dir
 from ingestion.settings import DataRoot
+
+log = logging.getLogger(__name__)
 
 PART_SCHEMA = {"person_key": pl.String, "id_number": pl.String, "name": pl.String, "cutoff": pl.Date, "seq": pl.Int64}
 PERSONS_SCHEMA = {
@@ -95,7 +100,7 @@ def _record(root: DataRoot, persons: Path) -> None:
     from ingestion import ledger
 
     with ledger.open_ledger(root) as conn, ledger.transaction(conn):
-        ledger.record_file(conn, root, persons, "vault")
+        ledger.record_file(conn, root, persons, "persons")
 
 
 VAULT_MEMORY = "3GB"  # DuckDB's cap while folding (it spills beyond it)
@@ -135,6 +140,24 @@ def _fold_sql(parts: list[Path], current: Path | None) -> str:
     """  # fmt: skip
 
 
+def clear_parts(root: DataRoot) -> None:
+    """Drop every part not folded yet (a rebuild writes the parts of every recorded delivery again; a part of a
+    landing that was never recorded must not be folded)."""
+    with _lock(root):
+        for part in (root.vault / "parts").glob("*.parquet"):
+            part.unlink()
+
+
+def sweep(root: DataRoot) -> list[Path]:
+    """Temporary files a stopped process left in the vault (ingestion/scratch.py)."""
+    return sweep_folder(root.vault)
+
+
+def tighten(root: DataRoot) -> int:
+    """The vault's folders 700 and files 600 (ingestion/private.py)."""
+    return tighten_folder(root.vault)
+
+
 def known_names(root: DataRoot, candidates: Iterable[str]) -> set[str]:
     """Which of `candidates` are names of persons in the vault (folded or not yet): a delivered header cell that is
     one is a value, never recorded (ingestion/header_check.py)."""
@@ -147,9 +170,22 @@ def known_names(root: DataRoot, candidates: Iterable[str]) -> set[str]:
     return set(found.get_column("name").to_list())
 
 
-def read_persons(root: DataRoot) -> pl.DataFrame:
-    """The vault's persons (for exports and staff look-ups only)."""
+IDENTITY_SCHEMA = {"person_key": pl.String, "id_number": pl.String, "name": pl.String}
+
+
+def identities(root: DataRoot, person_keys: Iterable[str | None] | None = None) -> pl.DataFrame:
+    """person_key, id_number, name of the given keys (all persons when `person_keys` is None); keys missing from
+    the vault are absent, and counted in the log (never the keys themselves)."""
     path = persons_path(root)
-    if not path.exists():
-        return pl.DataFrame(schema=PERSONS_SCHEMA)
-    return pl.read_parquet(path)
+    keys = None if person_keys is None else sorted({k for k in person_keys if k})
+    if keys == [] or not path.exists():
+        if keys and not path.exists():
+            log.warning("vault %s is missing: workbooks will lack names and ID numbers", path)
+        return pl.DataFrame(schema=IDENTITY_SCHEMA)
+    rows = pl.scan_parquet(path).select(list(IDENTITY_SCHEMA))
+    if keys is not None:
+        rows = rows.filter(pl.col("person_key").is_in(keys))
+    found = rows.unique("person_key", keep="last").collect().cast(IDENTITY_SCHEMA)
+    if keys is not None and found.height < len(keys):
+        log.warning("vault lacks %d of %d person keys", len(keys) - found.height, len(keys))
+    return found

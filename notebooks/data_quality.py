@@ -23,7 +23,8 @@ with app.setup:
     # The department of a dataset is its prefix (spec/EXTRACTS.md §3).
     DEPARTMENTS = {
         "mz": "民政", "wjw": "卫生健康", "ybj": "医保", "rsj": "人社", "yjj": "应急管理", "nync": "农业农村",
-        "cl": "残联", "jyt": "教育", "zjt": "住建", "feedback": "核查反馈",
+        "cl": "残联", "jyt": "教育", "zjt": "住建", "gaj": "公安", "zrzy": "自然资源", "scjg": "市场监管",
+        "feedback": "核查反馈",
     }  # fmt: skip
 
 
@@ -121,5 +122,16 @@ def _(con, tables):
     return failed_checks, holds
 
 
-if __name__ == "__main__":
-    app.run()
+if __name__ == "__main__":  # as a script: run every cell, print what the notebook shows
+    from warehouse.notebook_script import print_results
+
+    _, results = app.run()
+    print_results(
+        results,
+        {
+            "landings_by_dataset": "Deliveries 交付与入湖",
+            "rejections_by_reason": "Rejected rows 拒收行",
+            "holds": "Held deliveries 暂扣交付",
+            "failed_checks": "Failed checks 未通过的校验",
+        },
+    )

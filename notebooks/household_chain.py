@@ -107,5 +107,15 @@ def _(con, household):
     return (household_warnings,)
 
 
-if __name__ == "__main__":
-    app.run()
+if __name__ == "__main__":  # as a script: run every cell, print what the notebook shows
+    from warehouse.notebook_script import print_results
+
+    _, results = app.run()
+    print_results(
+        results,
+        {
+            "summary": "Household 家庭",
+            "timeline": "Timeline 时间线",
+            "household_warnings": "Warnings 预警",
+        },
+    )

@@ -100,5 +100,15 @@ def _(result):
     return (gained_warnings,)
 
 
-if __name__ == "__main__":
-    app.run()
+if __name__ == "__main__":  # as a script: run every cell, print what the notebook shows
+    from warehouse.notebook_script import print_results
+
+    _, results = app.run()
+    print_results(
+        results,
+        {
+            "by_rule_frame": "By rule and level 按规则与等级",
+            "changed_frame": "Where it changes 变化的县区",
+            "gained_warnings": "Gained warnings 新增预警",
+        },
+    )

@@ -160,5 +160,17 @@ def _(con, run_date):
     return (status,)
 
 
-if __name__ == "__main__":
-    app.run()
+if __name__ == "__main__":  # as a script: run every cell, print what the notebook shows
+    from warehouse.notebook_script import print_results
+
+    _, results = app.run()
+    print_results(
+        results,
+        {
+            "by_level": "By level 按等级",
+            "by_rule": "By rule 按规则",
+            "by_city": "Where 地区分布",
+            "trend": "Trend 趋势",
+            "status": "Status 核查状态",
+        },
+    )

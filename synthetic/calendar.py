@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import bisect
-import calendar as _cal
 import datetime as dt
 from dataclasses import dataclass
+
+from ingestion.dates import add_months, month_end
 
 TERM_CUTOFFS = ((3, 31), (9, 30))  # student aid: spring and autumn term cut-offs
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Calendar month arithmetic, clamping the day (2026-01-31 + 1 month = 2026-02-28), as DuckDB does."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = _cal.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
-
-
 def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
-
-
-def month_end(day: dt.date) -> dt.date:
-    return day.replace(day=_cal.monthrange(day.year, day.month)[1])
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:

@@ -8,6 +8,7 @@ from synthetic import scenarios_ident as ident
 from synthetic import scenarios_warnings as warn
 from synthetic.plant import Plant
 from synthetic.scenario_kit import Counties
+from synthetic.scenarios_verification import plant_verification
 
 
 def plant_all(p: Plant, counties: list[str], rng: np.random.Generator) -> None:
@@ -33,3 +34,4 @@ def plant_all(p: Plant, counties: list[str], rng: np.random.Generator) -> None:
     ident.exits(p, c)
     ident.redelivery(p, c)
     ident.identification(p, c, found)
+    plant_verification(p, c)

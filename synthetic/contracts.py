@@ -16,6 +16,7 @@ DELIVERED = (  # every dataset except feedback, which comes back from staff late
     "mz_household", "mz_member", "mz_payment", "mz_application", "mz_application_member",
     "wjw_death", "mz_cremation", "ybj_settlement", "rsj_unemployment", "rsj_contribution",
     "yjj_disaster", "nync_monitored", "cl_disability", "jyt_student_aid", "zjt_housing_aid",
+    "gaj_vehicle", "zrzy_property", "scjg_business",
 )  # fmt: skip
 
 
@@ -26,6 +27,8 @@ class Column:
     kind: str
     required: bool
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    upper_case: bool = False  # text the platform upper-cases (a VIN): files may carry it in lower case
+    unit_headers: dict[str, str] = field(default_factory=dict)  # amount: header unit → factor (`万元` → 10000)
 
     @property
     def synonyms(self) -> dict[str, tuple[str, ...]]:
@@ -54,7 +57,11 @@ class Spec:
 
 def _column(raw: dict) -> Column:
     values = {str(k): tuple(str(s) for s in (v or ())) for k, v in (raw.get("values") or {}).items()}
-    return Column(str(raw["header"]), str(raw["field"]), str(raw["kind"]), bool(raw["required"]), values)
+    units = {str(k): str(v) for k, v in (raw.get("unit_headers") or {}).items()}
+    return Column(
+        str(raw["header"]), str(raw["field"]), str(raw["kind"]), bool(raw["required"]), values,
+        bool(raw.get("upper_case", False)), units,
+    )  # fmt: skip
 
 
 @functools.cache

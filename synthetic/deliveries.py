@@ -11,12 +11,14 @@ from ingestion.settings import DataRoot
 from synthetic import records
 from synthetic.applications import Applicant
 from synthetic.background_events import Events
+from synthetic.background_holdings import Holdings
 from synthetic.background_rosters import Rosters
 from synthetic.calendar import Schedule
 from synthetic.contracts import DELIVERED, Spec, load_specs
 from synthetic.messy import choose_style
 from synthetic.people import PlantedPeople
 from synthetic.plant import ExpectedIdentification, ExpectedWarning, Plant
+from synthetic.quirks import DeliveryQuirks
 from synthetic.rand import stream
 from synthetic.rejects import BadRows
 from synthetic.sources import ApplicationSource, BackgroundSource, PlantedSource
@@ -31,33 +33,46 @@ TITLES = {
     "mz_cremation": "殡葬火化信息", "ybj_settlement": "医保结算明细", "rsj_unemployment": "失业登记",
     "rsj_contribution": "社会保险缴费", "yjj_disaster": "受灾人员救助", "nync_monitored": "防止返贫监测对象",
     "cl_disability": "持证残疾人", "jyt_student_aid": "学生资助", "zjt_housing_aid": "住房救助保障",
+    "gaj_vehicle": "机动车登记信息", "zrzy_property": "不动产登记信息", "scjg_business": "市场主体登记信息",
 }  # fmt: skip
 
 
 class Deliveries:
     def __init__(
         self, root: DataRoot, seed: int, schedule: Schedule, plant: Plant, rosters: Rosters, events: Events,
-        applicants: list[Applicant], people: PlantedPeople, counties: list[str], store: RecordStore | None,
+        holdings: Holdings, applicants: list[Applicant], people: PlantedPeople, counties: list[str],
+        store: RecordStore | None, quirks: DeliveryQuirks | None = None,
     ) -> None:  # fmt: skip
         self.root, self.seed, self.schedule, self.store = root, seed, schedule, store
+        self.quirks = quirks or DeliveryQuirks()
         self.specs = load_specs()
-        self.background = BackgroundSource(schedule, rosters, events)
+        self.background = BackgroundSource(schedule, rosters, events, holdings)
         self.planted = PlantedSource(plant)
         self.apps = ApplicationSource(applicants)
         latest = schedule.monthly[-1]
-        self.bad = BadRows(schedule, people, stream(seed, "bad rows"), counties, avoid={("mz_household", latest)})
+        avoid = {("mz_household", latest), *self.quirks.late}  # a late delivery's rows come with the next one
+        self.bad = BadRows(schedule, people, stream(seed, "bad rows"), counties, avoid=avoid)
         self.landings: list[Landing] = []
         self.rejections: list[tuple[str, int, str, str]] = []
         self.holds: list[tuple[str, str, str]] = []
         self.styles: list[dict[str, Any]] = []
         self._i = 0
         self._last_frame = pl.DataFrame()
+        self._background: tuple[str, dt.date, pl.DataFrame] | None = None
 
     # --- one delivery -----------------------------------------------------------------------------------------
     def frame(self, spec: Spec, cutoff: dt.date, seq: int) -> pl.DataFrame:
         if spec.dataset in ("mz_application", "mz_application_member"):
-            return self.apps.frame(spec, cutoff)
-        return pl.concat([self.background.frame(spec, cutoff), self.planted.frame(spec, cutoff, seq)])
+            frame = self.apps.frame(spec, cutoff)
+        else:
+            frame = pl.concat([self._background_frame(spec, cutoff), self.planted.frame(spec, cutoff, seq)])
+        return self.quirks.edit(spec, cutoff, seq, frame)
+
+    def _background_frame(self, spec: Spec, cutoff: dt.date) -> pl.DataFrame:
+        """Built once per delivery (a re-delivery `_2` starts from the same rows; increments are made in order)."""
+        if self._background is None or self._background[:2] != (spec.dataset, cutoff):
+            self._background = (spec.dataset, cutoff, self.background.frame(spec, cutoff))
+        return self._background[2]
 
     def file_name(self, dataset: str, cutoff: dt.date, seq: int, fmt: str) -> str:
         rng = stream(self.seed, "placement", dataset, cutoff, seq)
@@ -73,7 +88,10 @@ class Deliveries:
         self._i += 1
         name = self.file_name(spec.dataset, cutoff, seq, style.fmt)
         rng = stream(self.seed, "file", name)
-        written = write_delivery(self.root.inbox, name, spec, TITLES[spec.dataset], cutoff, frame, bad, style, rng)
+        extras = self.quirks.extras(spec.dataset, cutoff, seq)
+        written = write_delivery(
+            self.root.inbox, name, spec, TITLES[spec.dataset], cutoff, frame, bad, style, rng, extras
+        )
         rejected = len(written.rejections)
         self.landings.append(
             Landing(name, spec.dataset, cutoff.isoformat(), str(seq), status, rows, rows - rejected, rejected)
@@ -86,10 +104,17 @@ class Deliveries:
     def write_all(self, bad_deliveries: bool) -> None:
         for dataset in DELIVERED:
             spec = self.specs[dataset]
+            late: pl.DataFrame | None = None  # rows of a delivery the department did not send on time
             for cutoff in self.schedule.cutoffs(spec.frequency):
-                seqs = self.planted.seqs(dataset, cutoff)
+                seqs = self.quirks.seqs(dataset, cutoff, self.planted.seqs(dataset, cutoff))
+                if (dataset, cutoff) in self.quirks.late:  # its increments come with the next delivery
+                    late = self.frame(spec, cutoff, 1) if spec.kind == "increment" else None
+                    continue
+                carried, late = late, None
                 for seq in seqs:
                     frame = self.frame(spec, cutoff, seq)
+                    if carried is not None:  # two months at once
+                        frame = pl.concat([carried, frame])
                     bad = self.bad.for_delivery(dataset, cutoff) if seq == 1 else []
                     if frame.height == 0 and not bad:
                         frame = records.from_rows(spec, [self.bad.filler(dataset, cutoff)])

@@ -13,6 +13,7 @@ from synthetic.calendar import age_on
 from synthetic.truth_check import Checker, IdentKey
 
 ORDER = ("特困人员", "最低生活保障", "低保边缘家庭", "刚性支出困难家庭")
+POOR = ORDER[:2]
 TRANSFER = ("低保边缘家庭", "刚性支出困难家庭")
 
 
@@ -95,6 +96,10 @@ def _decide(
     rv = Review(c, county, ur)
     n, income = app["member_count"], app["annual_income"]
     assets, cars, extra = app["financial_assets"], app["vehicle_count"], app["extra_property_count"]
+    # the 核对 (docs/verification.md): the larger of declared and registered; a company fails 特困 and 低保
+    registered = c.registers.figures({m["id_number"] for m in members} | {app["applicant_id"]}, app["applied_on"])
+    cars, extra = max(cars, registered.vehicles), max(extra, registered.extra_dwellings)
+    no_company = not registered.represents_company
     expenses = (app["medical_expense_12m"] or 0) + (app["education_expense_12m"] or 0)
     person = (
         members[0] if len(members) == 1 else next((m for m in members if m["id_number"] == app["applicant_id"]), None)
@@ -103,8 +108,9 @@ def _decide(
     tests = {
         "特困人员": lambda: n == 1 and person is not None and supporter_ok
         and _tekun_person(person, app["applied_on"], int(rv.p("tekun_elderly_age")), int(rv.p("tekun_child_age")))
-        and income <= rv.p("tekun_income_multiplier") * rv.S * 12 * n * 100 and rv.asset_low(assets, cars, extra, n),
-        "最低生活保障": lambda: rv.dibao_income(income, n) and rv.asset_low(assets, cars, extra, n),
+        and income <= rv.p("tekun_income_multiplier") * rv.S * 12 * n * 100 and rv.asset_low(assets, cars, extra, n)
+        and no_company,
+        "最低生活保障": lambda: rv.dibao_income(income, n) and rv.asset_low(assets, cars, extra, n) and no_company,
         "低保边缘家庭": lambda: rv.edge_income(income, n) and rv.asset_edge(assets, cars, extra, n),
         "刚性支出困难家庭": lambda: rv.rigid(income, n, expenses) and rv.asset_edge(assets, cars, extra, n),
     }  # fmt: skip
@@ -129,49 +135,51 @@ def _decide(
 
 
 def _exits(c: Checker) -> set[IdentKey]:
+    """Households leaving 特困/低保 between consecutive snapshots (RULES.md §3, §5), each reviewed as it is now."""
     out: set[IdentKey] = set()
     snaps = c.hh_snaps
     for (a_cut, a), (b_cut, b) in zip(snaps, snaps[1:]):
-        before = a.filter((pl.col("status") == "在保") & pl.col("category").is_in(["特困人员", "最低生活保障"]))
-        after = b.select("household_id", b_status=pl.col("status"), b_category=pl.col("category"))
-        left = before.join(after, on="household_id", how="left").filter(
-            pl.col("b_status").is_null()
-            | pl.col("b_status").is_in(["停保", "退出"])
-            | (pl.col("b_category") != pl.col("category"))
-        )
-        if left.height == 0:
-            continue
-        members = c._members_at(a_cut).join(left.select("household_id"), on="household_id", how="semi")
-        people: dict[str, set[str]] = defaultdict(set)
-        health: dict[str, str | None] = {}
-        for hid, pid, h in members.select("household_id", "id_number", "health").iter_rows():
-            people[hid].add(pid)
-            health[pid] = h
-        for row in left.iter_rows(named=True):
+        before = a.filter((pl.col("status") == "在保") & pl.col("category").is_in(POOR))
+        listed_after = {r["household_id"]: r for r in b.iter_rows(named=True)}
+        for row in before.iter_rows(named=True):
             hid = row["household_id"]
-            who = people[hid] | {row["head_id"]}
-            if all(p in c.died and c.died[p] <= b_cut for p in who):
+            after = listed_after.get(hid)
+            if after is not None and after["status"] == "在保" and after["category"] in POOR:
+                continue  # still assisted, or moved between 特困 and 低保: not leaving
+            if all(p in c.died and c.died[p] <= b_cut for p in _people(c, a_cut, row)):
                 continue  # the household ended with its last member's death
-            out.add(_exit_review(c, row, who, health, a_cut, b_cut))
+            # the latest snapshot that shows the household: the later one when it is still listed
+            figures, cut = (after, b_cut) if after is not None else (row, a_cut)
+            out.add(_exit_review(c, figures, _people(c, cut, figures), a_cut, b_cut))
     return out
 
 
+def _people(c: Checker, cutoff: dt.date, row: dict[str, Any]) -> dict[str, str | None]:
+    """A household's people in one snapshot (its member rows plus its head), with their 健康状况."""
+    members = c._members_at(cutoff).filter(pl.col("household_id") == row["household_id"])
+    people: dict[str, str | None] = dict(members.select("id_number", "health").iter_rows())
+    people.setdefault(row["head_id"], None)
+    return people
+
+
 def _exit_review(
-    c: Checker, row: dict[str, Any], who: set[str], health: dict[str, str | None], a_cut: dt.date, b_cut: dt.date
+    c: Checker, row: dict[str, Any], people: dict[str, str | None], a_cut: dt.date, b_cut: dt.date
 ) -> IdentKey:
     county, ur = row["region_code"][:6], row["urban_rural"]
     rv = Review(c, county, ur)
     n, income = row["member_count"], row["annual_income"]
-    medical = sum(c.self_paid.get(p, 0) for p in who)
-    if rv.edge_income(income, n):
+    medical = sum(c.self_paid.get(p, 0) for p in people)
+    held = c.registers.figures(set(people), b_cut)  # registered, at the later cut-off; the roster has no assets: 0
+    if rv.edge_income(income, n) and rv.asset_edge(0, held.vehicles, held.extra_dwellings, n):
         result = "低保边缘家庭"
-    elif rv.rigid(income, n, medical):
+    elif rv.rigid(income, n, medical) and rv.asset_edge(0, held.vehicles, held.extra_dwellings, n):
         result = "刚性支出困难家庭"
     else:
         result = "无"
+    dibao = rv.dibao_income(income, n) and rv.asset_low(0, held.vehicles, held.extra_dwellings, n)
     keys = ""
-    if result == "低保边缘家庭" and not rv.dibao_income(income, n):
-        keys = "|".join(sorted(c.pk(p) for p in who if health.get(p) == "重病"))
+    if result == "低保边缘家庭" and not (dibao and not held.represents_company):
+        keys = "|".join(sorted(c.pk(p) for p, health in people.items() if health == "重病"))
     return ("", row["household_id"], "退出复核", result, keys, _money(0), a_cut.isoformat(), b_cut.isoformat())
 
 

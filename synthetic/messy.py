@@ -50,15 +50,43 @@ class Style:
     cell_mess: float = 0.0
     blank_defaults: bool = False
     numbers_as_cells: bool = True  # xlsx: regions, months, amounts, ints as number cells
+    unit_headers: bool = False  # amounts a contract allows in a larger unit are written in it: `注册资本（万元）`
     title_rows: tuple[str, ...] = field(default=("title",))
 
     def describe(self) -> dict[str, object]:
         return dict(self.__dict__)
 
 
+def unit_of(col: Column, style: Style) -> tuple[str, int] | None:
+    """(unit, factor) when this file writes the column in a larger unit (`万元`, 10000), else None."""
+    if not (style.unit_headers and col.unit_headers):
+        return None
+    unit, factor = next(iter(col.unit_headers.items()))
+    return unit, int(factor)
+
+
 def header_of(col: Column, style: Style) -> str:
-    header = col.header + (style.unit_suffix if col.kind == "amount" else "")
+    unit = unit_of(col, style)
+    if unit is not None:
+        header = f"{col.header}（{unit[0]}）"
+    elif col.unit_headers:  # an amount in another unit than ¥ (m²) or allowed in one: never `（元）`
+        header = col.header
+    else:
+        header = col.header + (style.unit_suffix if col.kind == "amount" else "")
     return header.translate(FULLWIDTH) if style.fullwidth_headers else header
+
+
+def _scaled(values: list[int | None], factor: int) -> list[str]:
+    """Cents as an exact decimal in a larger unit: 12,345,678 cents in 万元 → `12.345678`."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append("")
+            continue
+        whole, rest = divmod(abs(v), 100 * factor)
+        frac = str(rest).zfill(len(str(100 * factor)) - 1).rstrip("0")
+        out.append(f"{'-' if v < 0 else ''}{whole}{'.' + frac if frac else ''}")
+    return out
 
 
 def _amount_text(cents: pl.Expr, style: str) -> pl.Expr:
@@ -104,7 +132,12 @@ def render_text(spec: Spec, frame: pl.DataFrame, style: Style) -> pl.DataFrame:
         text = text.with_columns(
             pl.Series(col.field, _comma(frame[col.field].to_list()), dtype=pl.String)
             for col in spec.columns
-            if col.kind == "amount"
+            if col.kind == "amount" and unit_of(col, style) is None
+        )
+    scaled = [(col, unit) for col in spec.columns if (unit := unit_of(col, style)) is not None]
+    if scaled:
+        text = text.with_columns(
+            pl.Series(col.field, _scaled(frame[col.field].to_list(), unit[1]), dtype=pl.String) for col, unit in scaled
         )
     return text
 
@@ -152,6 +185,8 @@ def _mess_one(col: Column, value: str, mode: int, style: Style) -> str:
         if mode < 2 and synonyms:
             return synonyms[mode % len(synonyms)]
         return f"{value} " if mode == 3 else value
+    if col.kind == "text" and col.upper_case and mode == 1:
+        return value.lower()
     if col.kind == "text" and mode == 3:
         return f" {value}"
     return value
@@ -176,6 +211,7 @@ def choose_style(i: int, rows: int, rng: np.random.Generator, xlsx_limit: int) -
         blank_defaults=bool(rng.random() < 0.5),
         numbers_as_cells=bool(rng.random() < 0.7),
         title_rows=titles[int(rng.integers(0, len(titles)))],
+        unit_headers=(i // 2) % 2 == 1,
     )
 
 
@@ -185,7 +221,7 @@ def excel_value(col: Column, value: object, text: str, style: Style) -> object:
         return text
     if col.kind == "date" and style.date_style == "excel":
         return value
-    if not style.numbers_as_cells or any(ch in text for ch in "０１２３４５６７８９"):
+    if not style.numbers_as_cells or any(ch in text for ch in "０１２３４５６７８９") or unit_of(col, style):
         return text
     if col.kind in ("region", "region6", "int"):
         return int(text) if text.isdigit() else text

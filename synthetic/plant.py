@@ -133,6 +133,8 @@ class Plant:
         self.households: list[Household] = []
         self.nync: list[dict[str, Any]] = []
         self.certificates: list[tuple[int, dict[str, Any]]] = []  # (from_k, row)
+        # rows of other snapshot datasets (gaj_vehicle, scjg_business): (from_k, to_k exclusive, row)
+        self.snapshot_rows: dict[str, list[tuple[int, int, dict[str, Any]]]] = {}
         self.increments: dict[str, list[tuple[dt.date, dict[str, Any]]]] = {}
         self.applications: list[Applicant] = []
         self.warnings: list[ExpectedWarning] = []

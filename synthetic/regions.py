@@ -1,6 +1,7 @@
-"""Places: real Shandong counties from regions.csv, with invented townships and villages under them.
+"""Places: real Shandong counties and townships from regions.csv, with invented villages under them.
 
-Townships are 9-digit codes (街道 001-099, 镇 100-199, 乡 200-299); villages are 12-digit codes
+The shipped regions.csv lists every township (real codes and names); a regions file without townships gets
+invented ones, 9-digit codes (街道 001-099, 镇 100-199, 乡 200-299). Villages are invented 12-digit codes
 (社区/居委会 001-199, 村 200-399). A village's 城乡类别 follows its kind, so the mix follows the township kind.
 """
 

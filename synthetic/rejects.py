@@ -128,6 +128,21 @@ class BadRows:
                 "record_id": f"ZFFIL{n:05d}", "name": name, "id_number": id18, "aid_type": "租赁补贴",
                 "amount": 240000, "starts_on": cutoff - dt.timedelta(days=20),
             },
+            "gaj_vehicle": {
+                "vin": f"LFBAD{n:012d}", "plate": f"鲁Q{n:05d}", "owner_name": name, "owner_id": id18,
+                "vehicle_type": "小型汽车", "first_registered_on": cutoff - dt.timedelta(days=90), "status": "正常",
+                "use": "非营运",
+            },
+            "zrzy_property": {
+                "registration_id": f"BDBAD{n:07d}", "unit_id": f"{county}{n:06d}FB00000F00010001", "holder_name": name,
+                "holder_id": id18, "registration_type": "首次登记", "use": "住宅", "floor_area": 8800,
+                "registered_on": cutoff - dt.timedelta(days=4),
+            },
+            "scjg_business": {
+                "credit_code": f"92{county}FB{n:08d}", "entity_name": f"{name}便利店", "entity_type": "个体工商户",
+                "rep_name": name, "rep_id": id18, "registered_capital": 3000000,
+                "established_on": cutoff - dt.timedelta(days=700), "status": "存续",
+            },
         }  # fmt: skip
         return rows[dataset], person
 
@@ -198,4 +213,14 @@ CATALOGUE: list[tuple[str, str, Callable[..., str | float], str]] = [
     ("mz_payment", "amount", _const("壹佰元"), "bad_amount"),
     ("mz_household", "member_count", _const("三"), "bad_int"),
     ("yjj_disaster", "region_code", _const("37010"), "bad_region"),
+    # the 核对 registers (docs/verification.md)
+    ("gaj_vehicle", "vin", _const("LSVAM4187C218484"), "bad_length"),
+    ("gaj_vehicle", "first_registered_on", _after_cutoff, "date_after_cutoff"),
+    ("gaj_vehicle", "vehicle_type", _const("拖拉机"), "unknown_enum"),
+    ("zrzy_property", "unit_id", _const("370102001001GB00001F0001"), "bad_length"),
+    ("zrzy_property", "floor_area", _const("0"), "not_positive"),
+    ("zrzy_property", "registered_on", _after_cutoff, "date_after_cutoff"),
+    ("scjg_business", "rep_id", _wrong_check_digit, "bad_check_digit"),
+    ("scjg_business", "status", _const("歇业"), "unknown_enum"),
+    ("scjg_business", "established_on", _const(""), "missing_required"),
 ]

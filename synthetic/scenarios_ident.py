@@ -438,6 +438,24 @@ def exits(p: Plant, counties: Counties) -> None:
                      changes=[(L - 4, {"status": "退出", "exited_on": p.day_in(L - 4, 12)})])  # fmt: skip
     p.settle(head.person, p.day_in(L - 2, 9), per_person * 6 // 10, aid=10000)
     p.expect_exit(hh, L - 5, L - 4, "刚性支出困难家庭")
+    county = counties.default_edge(p)
+    p.begin("退出复核 on the household as it is now: 低保 → 低保边缘家庭 with an income risen past m·S → 无")
+    hh = p.household(county, "最低生活保障", [member(p, county, 44, "户主"), member(p, county, 42, "配偶")], 0)
+    hh.income = floor_cents(Decimal("0.8") * p.s(hh) * 12 * 2)  # its old income would give 低保边缘家庭
+    hh.changes.append((L - 3, {"category": "低保边缘家庭", "income": floor_cents(Decimal("2.4") * p.s(hh) * 24)}))
+    p.expect_exit(hh, L - 4, L - 3, "无")
+    county = counties.default_edge(p)
+    p.begin("退出复核 on the household as it is now: 停保 with a member gone; 1.2·S for three is 1.8·S for two → 无")
+    hh = p.household(county, "最低生活保障", [member(p, county, 51, "户主"), member(p, county, 49, "配偶"),
+                                        member(p, county, 23, "子女", leave_k=L - 2)], 0)  # fmt: skip
+    hh.income = floor_cents(Decimal("1.2") * p.s(hh) * 12 * 3)
+    hh.changes.append((L - 2, {"status": "停保"}))
+    p.expect_exit(hh, L - 3, L - 2, "无")
+    for before, after in (("特困人员", "最低生活保障"), ("最低生活保障", "特困人员")):
+        county = counties.one()
+        p.begin(f"退出复核 near miss: {before} → {after} is not leaving (no exit review)")
+        who = member(p, county, 67, "户主", labour="无劳动能力")
+        p.household(county, before, [who], 3000, changes=[(L - 4, {"category": after})])
     county = counties.one()
     p.begin("D01, not W01: a 停保 household's member with large costs (and its exit review)")
     head = member(p, county, 46, "户主")

@@ -10,16 +10,18 @@ import polars as pl
 from synthetic import records
 from synthetic.applications import Applicant
 from synthetic.background_events import Events
+from synthetic.background_holdings import Holdings
 from synthetic.background_rosters import Rosters
 from synthetic.contracts import Spec
 from synthetic.plant import POOR, Household, Plant
 
 
 class BackgroundSource:
-    def __init__(self, schedule: Any, rosters: Rosters, events: Events):
+    def __init__(self, schedule: Any, rosters: Rosters, events: Events, holdings: Holdings):
         self.schedule = schedule
         self.rosters = rosters
         self.events = events
+        self.holdings = holdings
 
     def frame(self, spec: Spec, cutoff: dt.date) -> pl.DataFrame:
         k = self.schedule.monthly.index(cutoff) if cutoff in self.schedule.monthly else -1
@@ -38,6 +40,9 @@ class BackgroundSource:
             "yjj_disaster": lambda: e.disasters(cutoff),
             "jyt_student_aid": lambda: e.student_aid(cutoff),
             "zjt_housing_aid": lambda: e.housing_aid(cutoff),
+            "gaj_vehicle": lambda: self.holdings.vehicle_frame(k),
+            "zrzy_property": lambda: self.holdings.property_frame(cutoff),
+            "scjg_business": lambda: self.holdings.business_frame(k),
         }
         if spec.dataset not in makers:
             return records.empty(spec)
@@ -68,6 +73,8 @@ class PlantedSource:
             rows = [self._nync_row(r, k) for r in p.nync]
         elif spec.dataset == "cl_disability":
             rows = [row for since, row in p.certificates if since <= k]
+        elif spec.dataset in p.snapshot_rows:
+            rows = [row for since, until, row in p.snapshot_rows[spec.dataset] if since <= k < until]
         else:
             rows = [row for c, row in p.increments.get(spec.dataset, []) if c == cutoff]
             if spec.dataset == "mz_payment":
@@ -86,10 +93,11 @@ class PlantedSource:
         members = h.members_at(k)
         head = next(m.person for m, rel in members if rel == "户主")
         in_force_poor = state["status"] == "在保" and state["category"] in POOR
-        return {
-            "household_id": h.hid, "region_code": h.village, "urban_rural": h.urban_rural, "head_name": head.name,
+        return {  # a change may also move the household or give it a new 认定日期 (synthetic/quirks.py)
+            "household_id": h.hid, "region_code": state.get("village", h.village),
+            "urban_rural": state.get("urban_rural", h.urban_rural), "head_name": head.name,
             "head_id": head.id18, "category": state["category"], "status": state["status"],
-            "recognised_on": h.recognised_on, "exited_on": state["exited_on"],
+            "recognised_on": state.get("recognised_on", h.recognised_on), "exited_on": state["exited_on"],
             "member_count": h.member_count or len(members), "annual_income": state["income"],
             "monthly_benefit": h.benefit if in_force_poor else None, "phone": None,
         }  # fmt: skip

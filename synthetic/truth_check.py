@@ -19,6 +19,7 @@ from ingestion.pseudonymise import person_key
 from ingestion.reference import Reference
 from synthetic.calendar import add_months, age_on, month_start, previous_school_year, school_year
 from synthetic.store import RecordStore
+from synthetic.verification_check import Registers, raise_warnings
 
 POOR = ("特困人员", "最低生活保障")
 EMPLOYEE = ("企业职工基本养老保险", "机关事业单位养老保险")
@@ -333,6 +334,7 @@ class Checker:
 
     def run(self) -> set[WarningKey]:
         self.load()
+        self.registers = Registers(self.store, self.R)  # docs/verification.md: vehicles, dwellings, businesses
         for rule in (
             self.w01,
             self.w02,
@@ -343,6 +345,7 @@ class Checker:
             self.w07ac,
             self.w08,
             self.d01,
+            lambda: raise_warnings(self),
         ):
             rule()
         return self.warnings

@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,16 @@ from synthetic.contracts import Spec
 from synthetic.messy import Style, excel_value, header_of, mess_cells, render_text, title_of
 
 FIXED_CREATED = dt.datetime(2026, 1, 1)  # workbook metadata: fixed so files are byte-identical per seed
+Legacy = Callable[[pl.Expr], pl.Expr]  # clean ID column → rows whose ID is written in its 15-digit form
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What a delivery's quirks change in the written file (synthetic/quirks.py): IDs written in their legacy
+    15-digit form, and empty rows left below the data (not data rows: neither landed nor rejected)."""
+
+    legacy: Legacy | None = None
+    blank_tail: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,11 +61,13 @@ class Written:
 
 def write_delivery(
     inbox: Path, file_name: str, spec: Spec, title: str, cutoff: dt.date, frame: pl.DataFrame,
-    bad: list[BadRow], style: Style, rng: np.random.Generator,
+    bad: list[BadRow], style: Style, rng: np.random.Generator, extras: Extras = Extras(),
 ) -> Written:  # fmt: skip
     good = frame.height
     full = pl.concat([frame, records.from_rows(spec, [b.row for b in bad])]) if bad else frame
     text = mess_cells(spec, full, render_text(spec, full, style), style, rng)
+    if extras.legacy is not None:
+        text = _legacy_ids(spec, full, text, good, extras.legacy)
     for j, b in enumerate(bad):  # exactly one bad cell per bad row
         raw = b.raw if isinstance(b.raw, str) else "3.70102E+17"
         text = text.with_columns(text[b.field].scatter([good + j], pl.Series([raw], dtype=pl.String)))
@@ -71,14 +84,35 @@ def write_delivery(
     path.parent.mkdir(parents=True, exist_ok=True)
     if style.fmt == "xlsx":
         bad_cells = {(good + j, b.field): b.raw for j, b in enumerate(bad)}
-        _xlsx(path, spec, title_of(title, cutoff), cutoff, full, text, order, columns, headers, style, bad_cells)
+        _xlsx(
+            path, spec, title_of(title, cutoff), cutoff, full, text, order, columns, headers, style, bad_cells,
+            extras.blank_tail,
+        )  # fmt: skip
     else:
         empty_as_null = [
             pl.when(pl.col(c.field) == "").then(None).otherwise(pl.col(c.field)).alias(c.field) for c in columns
         ]
         ordered = text.select(empty_as_null).rename(headers)[order]
         _csv(path, ordered, style)
+        if extras.blank_tail:  # a spreadsheet saved as CSV keeps its empty rows as lines of commas
+            with path.open("ab") as out:
+                out.write(("," * (len(columns) - 1) + style.newline).encode("ascii") * extras.blank_tail)
     return Written(file_name, good + len(bad), rejections, style)
+
+
+def _legacy_ids(spec: Spec, full: pl.DataFrame, text: pl.DataFrame, good: int, legacy: Legacy) -> pl.DataFrame:
+    """IDs of people born 1900-1999 picked by `legacy` written in their 15-digit form (the century and the check
+    digit dropped), as a legacy system exports them; planted bad rows keep their cell."""
+    updates = []
+    for col in spec.columns:
+        if col.kind != "id":
+            continue
+        clean = pl.col(col.field)
+        picked = full.select(legacy(clean) & (clean.str.slice(6, 2) == "19") & (pl.int_range(pl.len()) < good))
+        old = clean.str.slice(0, 6) + clean.str.slice(8, 9)
+        form = full.select(pl.when(picked.to_series()).then(old).otherwise(None)).to_series()
+        updates.append(pl.coalesce(form, text[col.field]).alias(col.field))
+    return text.with_columns(updates) if updates else text
 
 
 def _csv(path: Path, text: pl.DataFrame, style: Style) -> None:
@@ -100,6 +134,7 @@ def _csv(path: Path, text: pl.DataFrame, style: Style) -> None:
 def _xlsx(
     path: Path, spec: Spec, title: str, cutoff: dt.date, clean: pl.DataFrame, text: pl.DataFrame, order: np.ndarray,
     columns: list, headers: dict[str, str], style: Style, bad_cells: dict[tuple[int, str], str | float],
+    blank_tail: int = 0,
 ) -> None:  # fmt: skip
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     workbook.set_properties({"created": FIXED_CREATED})
@@ -129,4 +164,11 @@ def _xlsx(
                 sheet.write_number(row, j, cell)
             elif cell != "":
                 sheet.write_string(row, j, cell)
+    bordered = workbook.add_format({"border": 1})
+    for i in range(blank_tail):  # rows a user emptied but left formatted, the last one holding a stray space
+        row += 1
+        for j in range(len(columns)):
+            sheet.write_blank(row, j, None, bordered)
+        if i == blank_tail - 1:
+            sheet.write_string(row, 0, " ")
     workbook.close()

@@ -39,12 +39,14 @@ def styles(root: Path) -> dict[str, dict[str, Any]]:
     return {f["file_name"]: f for f in manifest(root)["files"]}
 
 
-def read_delivery(root: Path, file_name: str, style: dict[str, Any]) -> Table:
+def read_delivery(root: Path, file_name: str, style: dict[str, Any], folder: str = "inbox") -> Table:
+    """A generated file read back, from the inbox (or, once landed, from `archive`)."""
     match = NAME.match(Path(file_name).name)
     assert match, file_name
     spec = load_specs()[match["dataset"]]
     by_header = {fold(c.header): c.field for c in spec.columns}
-    path = root / "inbox" / file_name
+    by_header |= {f"{fold(c.header)}({unit})": c.field for c in spec.columns for unit in c.unit_headers}
+    path = root / folder / file_name
     if style["fmt"] == "xlsx":
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         grid = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
@@ -52,10 +54,11 @@ def read_delivery(root: Path, file_name: str, style: dict[str, Any]) -> Table:
     else:
         text = path.read_bytes().decode(style["encoding"])
         grid = list(csv.reader(io.StringIO(text, newline="")))
-    required = {fold(c.header) for c in spec.columns if c.required}
-    at = next(i for i, r in enumerate(grid) if required <= {fold(str(v)) for v in r if v is not None})
+    required = {c.field for c in spec.columns if c.required}
+    at = next(i for i, r in enumerate(grid) if required <= {by_header.get(fold(str(v))) for v in r if v is not None})
     headers = [str(h) for h in grid[at]]
-    return Table(spec.dataset, headers, [by_header[fold(h)] for h in headers], grid[at + 1 :])
+    rows = [r for r in grid[at + 1 :] if any(str(v).strip() for v in r if v is not None)]  # empty rows: not data
+    return Table(spec.dataset, headers, [by_header[fold(h)] for h in headers], rows)
 
 
 def truth_rows(root: Path, name: str) -> list[dict[str, str]]:

@@ -285,7 +285,7 @@ def test_monitoring_run_end_to_end(airflow: Airflow, monitoring_run: MonitoringR
     _check(monitoring_run.result, "monitoring-run DAG")
     root = monitoring_run.root
     states = airflow.task_states("safetynet_monitoring_run")
-    steps = ["resolve_run_date", "land_pending", "check", "build", "publish", "export", "record_run"]
+    steps = ["resolve_run_date", "land_pending", "check", "build", "publish", "docs", "export", "record_run"]
     assert states == dict.fromkeys(steps, "success")
     assert airflow.xcom("safetynet_monitoring_run", "resolve_run_date") == RUN_DATE
     con = sqlite3.connect(root.ledger)
@@ -295,7 +295,7 @@ def test_monitoring_run_end_to_end(airflow: Airflow, monitoring_run: MonitoringR
     con.close()
     [(run_date, status, failed_step, step_seconds, warnings_raised, workbooks)] = run  # one run, closed
     assert (run_date, status, failed_step) == (RUN_DATE, "succeeded", None)
-    assert set(json.loads(step_seconds)) == {"land_pending", "check", "build", "publish", "export"}
+    assert set(json.loads(step_seconds)) == {"land_pending", "check", "build", "publish", "docs", "export"}
     assert warnings_raised > 0 and workbooks > 0
 
     con = sqlite3.connect(root.ledger)

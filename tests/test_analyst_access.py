@@ -1,5 +1,6 @@
 """Analysts' access is read-only and holds no ID number or name: the published mart refuses writes, and no text
-cell of any of its tables holds an ID (15 or 18 digits) or one of the demo's names (read from the vault, here only)."""
+cell of any of its tables holds an ID (15 or 18 digits) or one of the demo's names (read from the vault, here only),
+nor a plate, a VIN, a unit number or an entity name of the 核对 registers (read back from the archived deliveries)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 from analyst_fixtures import AnalystDemo, analyst_demo  # noqa: F401 - the session fixture
+from generator_support import read_delivery, styles
 
 from ingestion.idcard import IdError, make_id, normalise_id, to_legacy
 
@@ -98,6 +100,41 @@ def test_no_id_number_and_no_name_in_any_text_cell(analyst_demo: AnalystDemo, ma
     tables = {t for t, _, _ in values}
     assert {"fct_warnings", "fct_assistance_chain", "dim_person", "ledger_rejections", "ledger_landings"} <= tables
     assert leaks(values, ids, names) == []
+
+
+# what identifies a person's things in the 核对 registers (docs/verification.md): never outside the lake's keys
+REGISTER_FIELDS = {"gaj_vehicle": ("vin", "plate"), "zrzy_property": ("unit_id",), "scjg_business": ("entity_name",)}
+
+
+def register_values(demo: AnalystDemo) -> dict[str, set[str]]:
+    """field → every value delivered (VINs upper-cased as landed), read back from the archived files."""
+    found: dict[str, set[str]] = {f: set() for fields in REGISTER_FIELDS.values() for f in fields}
+    for name, style in styles(demo.root.root).items():
+        dataset = next((d for d in REGISTER_FIELDS if name.split("/")[-1].startswith(d + "_")), None)
+        if dataset is None:
+            continue
+        table = read_delivery(demo.root.root, name, style, folder="archive")
+        for field in REGISTER_FIELDS[dataset]:
+            i = table.fields.index(field)
+            found[field] |= {
+                str(row[i]).strip().upper() if field == "vin" else str(row[i]).strip() for row in table.rows
+            }
+    return {f: {v for v in values if len(v) >= 6} for f, values in found.items()}
+
+
+def test_no_plate_vin_unit_number_or_entity_name_in_the_mart(
+    analyst_demo: AnalystDemo, mart: duckdb.DuckDBPyConnection
+) -> None:
+    secrets = register_values(analyst_demo)
+    assert all(len(values) > 20 for values in secrets.values()), {f: len(v) for f, v in secrets.items()}
+    tokens = sorted(set().union(*secrets.values()), key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(t) for t in tokens))
+    values = list(text_values(mart))
+    assert any(
+        t == "fct_warnings" and c == "evidence" and "登记" in v for t, c, v in values
+    )  # W09/W10 evidence is there
+    leaked = [(t, c, v[:80]) for t, c, v in values if pattern.search(v.upper())]
+    assert leaked == []
 
 
 def test_the_scan_finds_what_it_looks_for() -> None:

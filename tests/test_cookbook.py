@@ -33,6 +33,8 @@ EXPECTED: dict[int, tuple[tuple[str, ...], int]] = {
     10: (("dataset", "cutoff_date", "seq", "reason", "held_at", "file_name", "rows_landed"), 1),  # bad deliveries held
     11: (("county_code", "rule_code", "rule_name", "leads", "still_open"), 1),
     12: (("run_date", "rule", "red", "orange", "yellow", "raised"), 1),
+    13: (("household_id", "county_code", "category", "recognised_on", "registered_vehicle_count",
+          "vehicles_bought_while_assisted", "w09_level", "w09_status"), 2),  # the planted W09 橙 households
 }  # fmt: skip
 
 
@@ -68,6 +70,19 @@ def test_cookbook_query_runs_on_the_demo_mart(number: int, mart: duckdb.DuckDBPy
     assert tuple(relation.columns) == columns, title
     rows = relation.fetchall()
     assert len(rows) >= min_rows, f"{title}: {len(rows)} rows"
+
+
+def test_cars_bought_while_assisted_agree_with_w09(mart: duckdb.DuckDBPyConnection) -> None:
+    """Every household whose W09 of the latest run is 橙 holds a car bought while assisted, and each listed car was
+    first registered after the household's 认定日期 (a household under its limit is listed without a W09)."""
+    _, sql = questions()[13]
+    listed = {row[0]: row for row in mart.sql(sql).fetchall()}
+    orange = {h for (h,) in mart.sql(
+        "select household_id from fct_warnings where rule_code = 'W09' and level = '橙' and last_run_date = run_date"
+    ).fetchall()}  # fmt: skip
+    assert orange and orange <= set(listed)
+    assert all(row[5] >= 1 and row[4] >= row[5] for row in listed.values())
+    assert {row[6] for row in listed.values()} <= {"橙", None}
 
 
 def test_held_deliveries_query_lists_every_hold(mart: duckdb.DuckDBPyConnection) -> None:

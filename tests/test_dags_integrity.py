@@ -113,7 +113,7 @@ def test_monitoring_run_dag(bag, datasets) -> None:
 
     dag = bag.dags[MONITORING]
     order = [t.task_id for t in dag.topological_sort()]
-    assert order == ["resolve_run_date", "land_pending", "check", "build", "publish", "export", "record_run"]
+    assert order == ["resolve_run_date", "land_pending", "check", "build", "publish", "docs", "export", "record_run"]
     assert dag.task_dict["resolve_run_date"].is_setup and dag.task_dict["record_run"].is_teardown
     assert not dag.task_dict["record_run"].on_failure_fail_dagrun  # the run's state is that of its steps
     assert tuple(order[1:-1]) == orch.RUN_STEPS
@@ -133,7 +133,10 @@ def test_monitoring_run_dag(bag, datasets) -> None:
 def test_every_warehouse_writer_is_in_the_one_slot_pool(bag) -> None:
     from warehouse import orchestration as orch
 
-    writers = {(MONITORING, "build"), (MONITORING, "publish"), (FEEDBACK, "refresh_register"), (FEEDBACK, "publish")}
+    writers = {
+        (MONITORING, "build"), (MONITORING, "publish"), (MONITORING, "docs"),  # dbt docs opens the warehouse
+        (FEEDBACK, "refresh_register"), (FEEDBACK, "publish"),
+    }  # fmt: skip
     for dag_id, task_id in writers:
         assert bag.dags[dag_id].task_dict[task_id].pool == orch.WAREHOUSE_POOL
     in_pool = {(d.dag_id, t.task_id) for d in bag.dags.values() for t in d.tasks if t.pool == orch.WAREHOUSE_POOL}

@@ -20,6 +20,7 @@ if "airflow" not in sys.modules:  # airflow reads its home at import: never the 
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="safetynet-airflow-"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
+from ingestion.dates import add_months
 from ingestion.settings import DataRoot  # noqa: E402
 from warehouse import orchestration as orch  # noqa: E402
 
@@ -104,9 +105,9 @@ def test_resolve_run_date_rejects_garbage() -> None:
 
 
 def test_add_months_clamps_to_month_end() -> None:
-    assert orch.add_months(dt.date(2026, 3, 31), -1) == dt.date(2026, 2, 28)
-    assert orch.add_months(dt.date(2026, 1, 15), -6) == dt.date(2025, 7, 15)
-    assert orch.add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
+    assert add_months(dt.date(2026, 3, 31), -1) == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2026, 1, 15), -6) == dt.date(2025, 7, 15)
+    assert add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
 
 
 def test_pending_files_keep_datasets_apart(tmp_path: Path) -> None:
@@ -214,6 +215,17 @@ def test_latest_run_date(tmp_path: Path) -> None:
     assert orch.latest_run_date(root) == dt.date(2026, 10, 31)  # the latest of both
     assert orch.feedback_run_date(None, _cst(2026, 12, 3), None, root) == dt.date(2026, 10, 31)
     assert orch.feedback_run_date("2026-09-30", None, None, root) == dt.date(2026, 9, 30)
+
+    # the run unpausing creates for the latest past schedule: skipped when that month is done already
+    from airflow.sdk.exceptions import AirflowSkipException
+    from airflow.utils.types import DagRunType
+
+    for done in (dt.date(2026, 10, 31), dt.date(2026, 9, 30)):
+        with pytest.raises(AirflowSkipException, match="latest recorded run"):
+            orch.skip_stale_scheduled_run(DagRunType.SCHEDULED, done, root)
+    orch.skip_stale_scheduled_run(DagRunType.SCHEDULED, dt.date(2026, 11, 30), root)  # a new month: runs
+    orch.skip_stale_scheduled_run(DagRunType.MANUAL, dt.date(2026, 9, 30), root)  # asked for: runs
+    orch.skip_stale_scheduled_run("backfill", dt.date(2026, 9, 30), root)
 
 
 def _run_trigger(trigger: orch.DeliveryTrigger, timeout: float) -> dict:
@@ -375,6 +387,7 @@ def test_run_row_of_a_good_run(tmp_path: Path) -> None:
         "check": {**ok, "held": []},
         "build": {**ok, "warnings_raised": 7, "warnings_by_status": {"待核查": 5, "逾期": 1, "已核查": 1}},
         "publish": ok,
+        "docs": ok,
         "export": {**ok, "county_workbooks": 4},
     }
     assert orch.finish_run(run_id, "2026-10-31", results, root)["status"] == "succeeded"
@@ -383,3 +396,22 @@ def test_run_row_of_a_good_run(tmp_path: Path) -> None:
     con.close()
     assert row == ("succeeded", 7, 6, 4)
     assert orch.latest_run_date(root) == dt.date(2026, 10, 31)
+
+
+def test_run_row_of_a_degraded_run(tmp_path: Path) -> None:
+    """A build that left models out (docs/failure_policy.md) is `degraded`, though every step finished."""
+    root = DataRoot.from_env(tmp_path)
+    run_id = orch.start_run("2026-10-31", root)
+    ok = {"step_seconds": 1.0}
+    results = {
+        "land_pending": {**ok, "by_status": {}},
+        "check": {**ok, "held": []},
+        "build": {**ok, "warnings_raised": 7, "degraded": True, "models_left_out": ["fct_assistance_chain (skipped)"]},
+        "publish": ok,
+        "export": {**ok, "county_workbooks": 4},
+    }
+    outcome = orch.finish_run(run_id, "2026-10-31", results, root)
+    assert (outcome["status"], outcome["failed_step"]) == ("degraded", None)
+    con = sqlite3.connect(root.ledger)
+    assert con.execute("SELECT status, failed_step FROM runs").fetchone() == ("degraded", None)
+    con.close()

@@ -27,6 +27,9 @@ RULE_MODELS = [
     "int_warning_w06_death_not_exited",
     "int_warning_w07_duplicate_assistance",
     "int_warning_w08_missed_entitlement",
+    "int_warning_w09_vehicles",
+    "int_warning_w10_dwellings",
+    "int_warning_w11_business",
     "int_warning_d01_medical_discovery",
     "int_warning_d02_disaster_discovery",
 ]
@@ -55,6 +58,10 @@ def test_every_rule_model_has_unit_tests(unit_results: list) -> None:
     assert [m for m in RULE_MODELS if m not in tested] == []
     # and the register logic: identity, re-raise, statuses
     assert {"int_warnings_triggered", "fct_warnings", "stg_ybj__settlements"} <= tested
+    # holdings on a date (docs/verification.md) and the 核对 in identification (§4)
+    holdings = {"int_vehicle_periods", "int_dwelling_periods", "int_business_periods", "int_household_vehicles",
+                "int_household_dwellings", "int_household_businesses", "int_identification_holdings"}  # fmt: skip
+    assert holdings <= tested
 
 
 def _sql_without_comments(path: Path) -> str:

@@ -1,10 +1,12 @@
-"""The synthetic province end to end: generate ~1,000 households, land the inbox, build at the run date and
-score fct_warnings against truth/expected_warnings.csv exactly — no warning missing, none extra."""
+"""The synthetic province end to end: generate ~1,000 households with every real-world quirk (synthetic/quirks.py),
+land the inbox, build at the run date and score fct_warnings against truth/expected_warnings.csv exactly — no
+warning missing, none extra."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import polars as pl
 import pytest
 from test_build_support import session_dir, shared_root
@@ -21,7 +23,7 @@ KEY = ["rule_code", "sub_case", "level", "household_id", "person_key", "episode"
 
 
 def _make(root: DataRoot) -> None:
-    generate_province(root, households=HOUSEHOLDS, months=12, seed=SEED, run_date=RUN)
+    generate_province(root, households=HOUSEHOLDS, months=12, seed=SEED, run_date=RUN, quirks=True)
     land_inbox(root)
     build(root, RUN)
 
@@ -48,7 +50,7 @@ def test_every_rule_is_exercised(province: DataRoot) -> None:
     register = read_register(province)
     codes = set((register["rule_code"] + register["sub_case"].fill_null("")).to_list())
     rules = {"W01", "W02", "W03a", "W03b", "W04", "W05", "W06", "W07a", "W07b", "W07c", "W08a", "W08b", "W08c",
-             "D01", "D02"}  # fmt: skip
+             "W09", "W10", "W11a", "W11b", "D01", "D02"}  # fmt: skip
     assert rules <= codes
 
 
@@ -61,3 +63,16 @@ def test_first_run_register_is_all_pending_and_dispatched(province: DataRoot) ->
     assert households.filter(pl.col("township_code").is_null()).height == 0
     assert register.filter(pl.col("rule_code") == "D01")["township_code"].null_count() == register.filter(
         pl.col("rule_code") == "D01").height  # fmt: skip
+
+
+def test_certificates_leaving_the_roster_and_returning_are_each_one_event(province: DataRoot) -> None:
+    """Regression (issue 15): a 残联 certificate missing from one roster and listed again gave two 持证残疾 events with
+    one event_id, and the build stopped. Now the first listing is 持证残疾 and the gap is two events of its own."""
+    with duckdb.connect(str(province.warehouse_db), read_only=True) as con:
+        events = con.sql("select * from intermediate.int_chain_events where source_dataset = 'cl_disability'").pl()
+    kinds = events.group_by("event_kind").len()
+    returned = dict(kinds.iter_rows()).get("残疾人证重新列入名册", 0)
+    assert returned >= 2 and dict(kinds.iter_rows())["残疾人证移出名册"] >= returned
+    assert events["event_id"].n_unique() == events.height
+    first = events.filter(pl.col("event_kind") == "持证残疾")
+    assert first["reference_id"].n_unique() == first.height  # one 持证残疾 per certificate

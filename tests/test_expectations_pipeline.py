@@ -26,7 +26,7 @@ WARNING_COLUMNS = ["rule_code", "sub_case", "level", "household_id", "person_key
 HELD_BY = {
     "truncated": "row_count_vs_previous__critical",
     "amounts_x100": "median_shift__",
-    "duplicate_keys": "key_unique",
+    "duplicate_keys": "key_unique__critical",
 }
 
 

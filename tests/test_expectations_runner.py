@@ -72,7 +72,7 @@ NAMES = ("张伟", "王芳", "李娜", "刘洋")
 EXPECTED_HOLDS = {
     "mz_household_20261031.csv": "row_count_vs_previous__critical",  # roster truncated by 40 %
     "ybj_settlement_20261031.csv": "median_shift__self_paid__critical",  # amounts ×100
-    "mz_payment_20260930.csv": "key_unique",  # a payment number delivered twice
+    "mz_payment_20260930.csv": "key_unique__critical",  # 12 of 211 rows share a payment number: a doubled export
     "mz_member_20260731.csv": "reference__household_id__critical",  # members of unknown households
 }
 
@@ -171,7 +171,7 @@ def settlements(month: dt.date, n: int, factor: int = 1, seed: int = 1) -> list[
     return rows
 
 
-def payments(month: dt.date, n: int, duplicate: bool = False) -> list[list[object]]:
+def payments(month: dt.date, n: int, duplicates: int = 0) -> list[list[object]]:
     rows: list[list[object]] = [
         [
             f"P{month:%Y%m}{i:05d}",
@@ -184,9 +184,7 @@ def payments(month: dt.date, n: int, duplicate: bool = False) -> list[list[objec
         ]
         for i in range(n)
     ]
-    if duplicate:
-        rows.append(list(rows[3]))
-    return rows
+    return rows + [list(rows[3 + 7 * i]) for i in range(duplicates)]
 
 
 def disasters(n: int, huge_loss: bool) -> list[list[object]]:
@@ -213,8 +211,9 @@ def build_inbox(inbox: Path) -> None:
     write_csv(inbox, "ybj_settlement_20260831.csv", SETTLEMENT_HEADER, settlements(aug, 300, seed=1))
     write_csv(inbox, "ybj_settlement_20260930.csv", SETTLEMENT_HEADER, settlements(sep, 310, seed=2))
     write_csv(inbox, "ybj_settlement_20261031.csv", SETTLEMENT_HEADER, settlements(oct_, 305, factor=100, seed=3))
-    write_csv(inbox, "mz_payment_20260831.csv", PAYMENT_HEADER, payments(aug, 200))
-    write_csv(inbox, "mz_payment_20260930.csv", PAYMENT_HEADER, payments(sep, 205, duplicate=True))
+    # one payment exported twice (a warning: the models keep one version), then a doubled export (held)
+    write_csv(inbox, "mz_payment_20260831.csv", PAYMENT_HEADER, payments(aug, 200, duplicates=1))
+    write_csv(inbox, "mz_payment_20260930.csv", PAYMENT_HEADER, payments(sep, 205, duplicates=6))
     write_csv(inbox, "mz_payment_20261031.csv", PAYMENT_HEADER, payments(oct_, 206))
     write_csv(inbox, "yjj_disaster_20261031.csv", DISASTER_HEADER, disasters(12, huge_loss=True))
     del jul
@@ -285,6 +284,8 @@ def test_warnings_are_recorded_without_holding(checked):
     by_file = {c.delivery.file_name: c for c in summary.deliveries}
     disaster = by_file["yjj_disaster_20261031.csv"]
     assert not disaster.held and any(w.startswith("range__loss:") for w in disaster.warnings)
+    twice = by_file["mz_payment_20260831.csv"]
+    assert not twice.held and any(w.startswith("key_unique:") for w in twice.warnings)
     orphans = by_file["mz_member_20260930.csv"]
     assert not orphans.held and any(w.startswith("reference__household_id__warning:") for w in orphans.warnings)
     row = ledger_rows(root, "SELECT * FROM checks WHERE expectation = 'range__loss'")[0]

@@ -38,7 +38,7 @@ def measure(frame: pl.DataFrame, dataset: str, targets: dict[str, mx.Target] | N
 
 def test_every_contract_has_a_suite_reading_only_lake_columns():
     suites = all_suites()
-    assert set(suites) == set(all_contracts()) and len(suites) == 16
+    assert set(suites) == set(all_contracts()) and len(suites) == 19
     for dataset, checks in suites.items():
         lake = set(lake_schema(dataset).names)
         read = {c for check in checks for c in check.metric.columns}
@@ -62,8 +62,10 @@ def test_generic_checks_follow_the_contract():
     for dataset, view in contract_views().items():
         checks = by_name(dataset)
         if view.keys:
-            assert checks["key_unique"].severity == CRITICAL
-            assert checks["key_unique"].metric.columns == view.keys
+            assert checks["key_unique"].severity == WARNING
+            assert checks["key_unique__critical"].severity == CRITICAL
+            assert checks["key_unique__critical"].high == T.duplicate_key_share_critical
+            assert checks["key_unique"].metric.columns == checks["key_unique__critical"].metric.columns == view.keys
         for col in view.columns:
             if col.required:
                 assert checks[f"not_null__{col.name}"].severity == CRITICAL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import openpyxl
+from cli_support import invoke
 from test_export_mart_fixture import build
 from typer.testing import CliRunner
 
@@ -29,7 +30,7 @@ def test_export_then_feedback_from_the_command_line(tmp_path):
         sheet.cell(2, col[header]).value = value
     returned = tmp_path / "returned.xlsx"
     book.save(returned)
-    done = runner.invoke(app, ["feedback", str(returned), "--data", str(root.root)])
+    done = invoke("feedback", str(returned), "--data", str(root.root))
     assert done.exit_code == 0, done.output
     assert "370102" in done.output and "landed" in done.output
     assert list((root.lake / "feedback").glob("cutoff=*/seq=*/*.parquet"))
@@ -40,6 +41,8 @@ def test_feedback_refuses_other_file_types_before_copying_anything(tmp_path):
     good, bad = tmp_path / "a.xlsx", tmp_path / "notes.txt"
     openpyxl.Workbook().save(good)
     bad.write_text("x", encoding="utf-8")
-    done = runner.invoke(app, ["feedback", str(good), str(bad), "--data", str(root.root)])
-    assert done.exit_code == 1 and "notes.txt" in done.output
+    root.root.mkdir(parents=True)
+    (root.root / "ledger.sqlite").touch()  # a data root that has not received anything yet
+    done = invoke("feedback", str(good), str(bad), "--data", str(root.root))
+    assert done.exit_code == 2 and "notes.txt" in done.output
     assert not root.inbox.exists()

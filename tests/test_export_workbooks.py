@@ -14,10 +14,11 @@ from warehouse.exports import export_run
 from warehouse.exports.layout import HEADERS, allowed_answers, workbook_name
 from warehouse.exports.workbook import LEVEL_FILLS, display_width
 
+# spec/OUTPUTS.md §3's columns in its order, with 涉及月份 added (merged monthly warnings)
 SPEC_COLUMNS = (
     "预警编号", "预警等级", "预警类型", "规则编号", "子类", "乡镇(街道)", "村(社区)", "家庭编号", "户主姓名",
-    "户主身份证号", "对象姓名", "对象身份证号", "救助类别", "触发依据", "首次预警日期", "核查期限", "状态", "建议措施",
-    "核查结果", "处置措施", "核查日期", "核查人", "备注",
+    "户主身份证号", "对象姓名", "对象身份证号", "救助类别", "触发依据", "涉及月份", "首次预警日期", "核查期限", "状态",
+    "建议措施", "核查结果", "处置措施", "核查日期", "核查人", "备注",
 )  # fmt: skip
 
 
@@ -135,7 +136,8 @@ def test_level_fills_and_township_display(exported):
     d01 = next(r for r in rows if r["规则编号"] == "D01")
     assert d01["乡镇(街道)"] is None and d01["对象姓名"] == "孙七"  # D01: no township, in its county's book
     w01 = next(r for r in rows if r["规则编号"] == "W01")
-    assert w01["乡镇(街道)"] == "370102001" and w01["村(社区)"] == "370102001001"  # invented: codes shown
+    # the township named as regions.csv names it; no village names are shipped: the village code is shown
+    assert w01["乡镇(街道)"] == "解放路街道" and w01["村(社区)"] == "370102001001"
     assert w01["预警类型"] == "支出骤增·医疗" and w01["对象姓名"] is None and w01["救助类别"] == "最低生活保障"
     assert next(r for r in rows if r["规则编号"] == "W03")["子类"] == "a"
 

@@ -9,6 +9,7 @@ import duckdb
 import openpyxl
 import polars as pl
 from test_build_scenario import RUN, write_province
+from test_build_support import deliver
 from test_export_mart_fixture import require_binary
 from test_feedback_roundtrip import _choices, _libreoffice_resave
 
@@ -39,14 +40,27 @@ def _register(root: DataRoot) -> dict[str, tuple]:
         con.close()
 
 
+def _county_of(root: DataRoot, household_id: str) -> str:
+    con = duckdb.connect(str(root.published / "monitoring.duckdb"), read_only=True)
+    try:
+        query = "SELECT county_code FROM dim_household WHERE household_id = ?"
+        return con.execute(query, [household_id]).fetchone()[0]
+    finally:
+        con.close()
+
+
 def _answer_two(path, target) -> dict[str, tuple]:
+    """Answer two rows: the merged W06 row (several numbers in one cell) and the first other row."""
     book = openpyxl.load_workbook(path)
     sheet = book["预警清单"]
     col = {c.value: c.column for c in sheet[1]}
     findings, actions = _choices(sheet, "核查结果"), _choices(sheet, "处置措施")
+    merged = next(r for r in range(2, sheet.max_row + 1) if "\n" in sheet.cell(r, col["预警编号"]).value)
+    other = next(r for r in range(2, sheet.max_row + 1) if r != merged)
     given = {}
-    for r, (finding, action) in zip((2, 3), ((findings[0], actions[6]), (findings[1], "无需处置"))):
-        given[sheet.cell(r, col["预警编号"]).value] = (finding, action)
+    for r, (finding, action) in zip((merged, other), ((findings[0], actions[6]), (findings[1], "无需处置"))):
+        for warning_id in sheet.cell(r, col["预警编号"]).value.split("\n"):
+            given[warning_id] = (finding, action)
         sheet.cell(r, col["核查结果"]).value = finding
         sheet.cell(r, col["处置措施"]).value = action
         sheet.cell(r, col["核查日期"]).value = dt.datetime(2026, 11, 4)
@@ -59,14 +73,24 @@ def test_answered_warnings_are_closed_by_the_next_run(tmp_path):
     soffice = require_binary("soffice")
     root = DataRoot(tmp_path / "data")
     write_province(root)
+    # the deceased of H05 is paid for October too: a second W06 month, merged with August's in the workbook
+    deliver(root, "mz_payment", dt.date(2026, 10, 30), [
+        {"payment_id": "P7", "period": dt.date(2026, 10, 1), "household_id": "H05", "person_key": "pI1",
+         "programme": "低保金", "amount": 600, "paid_on": dt.date(2026, 10, 5)},
+    ])  # fmt: skip
     _build_and_publish(root, RUN)
     first = export_run(root, RUN, report=False)
-    book = max(first.county_workbooks, key=lambda f: f.rows)
-    assert book.rows >= 2
+    book = next(f for f in first.county_workbooks if f.county_code == _county_of(root, "H05"))
+    sheet = openpyxl.load_workbook(book.path)["预警清单"]
+    col = {c.value: c.column - 1 for c in sheet[1]}
+    w06 = [row for row in sheet.iter_rows(min_row=2, values_only=True) if row[col["规则编号"]] == "W06"]
+    assert len(w06) == 1 and w06[0][col["涉及月份"]] == "2026-08、2026-10"  # one row for both months
+    assert len(w06[0][col["预警编号"]].split("\n")) == 2 and w06[0][col["触发依据"]].count("仍发放") == 2
     given = _answer_two(book.path, tmp_path / "filled.xlsx")
     returned = _libreoffice_resave(soffice, tmp_path / "filled.xlsx", tmp_path)
     receipt = receive_feedback(root, [returned], today=RETURNED_ON)[0]
     assert receipt.status == "landed" and receipt.counts()["rows_landed"] == 2 and receipt.problems.is_empty()
+    assert receipt.counts()["warnings_answered"] == 3 == len(given)  # the merged row answers both months
 
     _build_and_publish(root, NEXT_RUN)
     register = _register(root)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import hashlib
+import io
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from generator_support import read_delivery, styles, truth_rows
+from generator_support import manifest, read_delivery, styles, truth_rows
 
 from ingestion import idcard
 from ingestion.settings import DataRoot
 from synthetic import GenerationError, generate_province
 from synthetic.contracts import load_specs
+from synthetic.quirks import ALL_QUIRKS
 
 RUN = dt.date(2026, 10, 31)
-ARGS = {"households": 300, "months": 12, "seed": 11, "run_date": RUN}
+ARGS = {"households": 300, "months": 12, "seed": 11, "run_date": RUN, "quirks": True}
 KEY = "5a" * 32  # the same pseudonymisation secret for every generation, so truth files compare byte for byte
 ID_REASONS = {"bad_id_format", "invalid_province", "invalid_birth_date", "bad_check_digit", "id_spreadsheet_mangled"}
 
@@ -46,6 +49,8 @@ def test_every_rule_level_and_sub_case_is_planted_in_several_households(province
         ("W03", "b", "黄"), ("W03", "b", "橙"), ("W04", "", "红"), ("W04", "", "橙"), ("W04", "", "黄"),
         ("W05", "", "黄"), ("W06", "", "红"), ("W07", "a", "橙"), ("W07", "b", "橙"), ("W07", "c", "橙"),
         ("W08", "a", "黄"), ("W08", "b", "黄"), ("W08", "c", "黄"), ("D01", "", "黄"), ("D02", "", "黄"),
+        ("W09", "", "黄"), ("W09", "", "橙"), ("W10", "", "黄"), ("W10", "", "橙"), ("W11", "a", "橙"),
+        ("W11", "b", "黄"),
     }  # fmt: skip
     assert required <= set(seen), required - set(seen)
     for rule in {r["rule_code"] for r in rows}:
@@ -54,6 +59,12 @@ def test_every_rule_level_and_sub_case_is_planted_in_several_households(province
     scenarios = " ".join(r["scenario"] for r in rows)
     for needle in ("倒塌", "严重损坏", "W05 特困", "W05 低保", "D02 boundary", "cremation record", "防返贫"):
         assert needle in scenarios, needle
+    for needle in ("W09 boundary", "W10 boundary", "W11(b) boundary", "transferred away and back", "two businesses"):
+        assert needle in scenarios, needle
+    # every level of the 核对 rules in at least two counties
+    for key in (("W09", "黄"), ("W09", "橙"), ("W10", "黄"), ("W10", "橙"), ("W11", "橙"), ("W11", "黄")):
+        counties = {r["household_id"][:6] for r in rows if (r["rule_code"], r["level"]) == key}
+        assert len(counties) >= 2, key
 
 
 def test_warning_truth_follows_output_conventions(province: Path) -> None:
@@ -66,7 +77,11 @@ def test_warning_truth_follows_output_conventions(province: Path) -> None:
             assert len(r["person_key"]) == 24
         if rule in ("D01", "D02"):
             assert r["household_id"] == ""
-        prefix = {"W02": "death:", "W04": "disaster:", "D02": "disaster:", "W06": "month:"}.get(rule)
+        if rule in ("W09", "W10"):
+            assert episode == rule and r["sub_case"] == ""
+        prefix = {"W02": "death:", "W04": "disaster:", "D02": "disaster:", "W06": "month:", "W11": "business:"}.get(
+            rule
+        )
         if prefix:
             assert episode.startswith(prefix)
         if rule == "W02":
@@ -86,6 +101,9 @@ def test_every_identification_outcome_is_planted(province: Path) -> None:
     temp = [r for r in rows if float(r["temp_assistance_amount"]) > 0]
     assert {"W02", "W04", "medical"} <= {w for r in temp for w in ("W02", "W04", "medical") if w in r["scenario"]}
     assert any("防止返贫监测对象 requested" in r["scenario"] and r["result_category"] == "无" for r in rows)
+    hidden = [r for r in rows if r["scenario"].startswith("认定 核对: declares")]  # a car or a flat not declared
+    assert len({r["result_category"] for r in hidden}) >= 2 and len(hidden) >= 4
+    assert any(r["review_kind"] == "退出复核" and "核对" in r["scenario"] for r in rows)
     for r in rows:
         if r["review_kind"] == "退出复核":
             assert r["application_id"] == "" and r["household_id"] and r["from_cutoff"] < r["to_cutoff"]
@@ -102,6 +120,7 @@ def test_every_dataset_but_feedback_is_delivered_at_its_cadence(province: Path) 
     assert by_dataset["mz_household"] == 13  # 12 month ends + the `_2` re-delivery
     assert by_dataset["wjw_death"] == 53  # every 7 days back from the run date over 12 months
     assert by_dataset["zjt_housing_aid"] == 4 and by_dataset["jyt_student_aid"] == 2
+    assert by_dataset["gaj_vehicle"] == by_dataset["zrzy_property"] == by_dataset["scjg_business"] == 12
     assert all(r["cutoff_date"] <= RUN.isoformat() for r in landings)
     statuses = Counter(r["status"] for r in landings)
     assert statuses["superseded"] >= 1 and statuses["not_a_dataset"] == 1
@@ -131,7 +150,8 @@ def test_only_planted_bad_rows_have_bad_ids(province: Path) -> None:
     checked = 0
     for name in style:
         table = read_delivery(province, name, style[name])
-        id_cols = [i for i, f in enumerate(table.fields) if f in ("id_number", "head_id", "applicant_id")]
+        kinds = {c.field: c.kind for c in load_specs()[table.dataset].columns}
+        id_cols = [i for i, f in enumerate(table.fields) if kinds[f] == "id"]
         for n, row in enumerate(table.rows, start=1):
             for i in id_cols:
                 checked += 1
@@ -150,13 +170,13 @@ def test_rejections_name_the_header_as_written_and_cover_the_reasons(province: P
     reasons = {r["reason"] for r in rows}
     assert {"bad_date", "unknown_enum", "missing_required", "negative_amount", "member_count_below_1",
             "death_after_cutoff", "id_certificate_mismatch", "id_spreadsheet_mangled",
-            "bad_check_digit"} <= reasons  # fmt: skip
+            "bad_check_digit", "bad_length", "date_after_cutoff", "not_positive"} <= reasons  # fmt: skip
     for r in rows:
         table = read_delivery(province, r["file_name"], style[r["file_name"]])
         assert r["column"] in table.headers
         cell = table.rows[int(r["data_row"]) - 1][table.headers.index(r["column"])]
         if r["reason"] == "unknown_enum":
-            assert cell in ("儿媳", "急诊", "五级")
+            assert cell in ("儿媳", "急诊", "五级", "拖拉机", "歇业")
         if r["reason"] == "missing_required":
             assert cell in ("", None)
         if r["reason"] == "bad_date":
@@ -194,6 +214,11 @@ def test_encodings_and_formats(province: Path) -> None:
     assert any(s["unit_suffix"] == "（元）" for s in style.values()) and any(
         s["unit_suffix"] == "(元)" for s in style.values()
     )
+    # 注册资本 in 万元 and 建筑面积 in 平方米 under their unit headers, in some files and not in others
+    for dataset, header in (("scjg_business", "注册资本（万元）"), ("zrzy_property", "建筑面积（平方米）")):
+        files = [n for n in style if n.split("/")[-1].startswith(dataset)]
+        with_unit = [n for n in files if header in read_delivery(province, n, style[n]).headers]
+        assert 0 < len(with_unit) < len(files), dataset
 
 
 def test_messy_cells_within_the_spec(province: Path) -> None:
@@ -214,9 +239,19 @@ def test_messy_cells_within_the_spec(province: Path) -> None:
                     forms["fullwidth id"] += any("０" <= ch <= "９" for ch in cell)
                     forms["spaces"] += cell != cell.strip()
                 forms["synonym"] += cell in ("城镇", "低保", "本人", "特困", "1级", "2级", "退费", "冲正", "低保边缘")
+                forms["register synonym"] += cell in (
+                    "小型轿车",
+                    "普通二轮摩托车",
+                    "三轮汽车",
+                    "普通住宅",
+                    "在业",
+                    "开业",
+                )
+                forms["lower-case vin"] += field == "vin" and cell.strip() != cell.strip().upper()
                 forms["yen"] += cell.startswith("￥")
                 forms["comma"] += "," in cell and cell.replace(",", "").replace(".", "").isdigit()
-    for form in ("15-digit id", "lower x", "fullwidth id", "spaces", "synonym", "yen", "comma", "fullwidth header"):
+    for form in ("15-digit id", "lower x", "fullwidth id", "spaces", "synonym", "yen", "comma", "fullwidth header",
+                 "register synonym", "lower-case vin"):  # fmt: skip
         assert forms[form] > 0, form
     names = list(style)
     assert any("/" in n for n in names) and any("/" not in n for n in names)
@@ -236,6 +271,88 @@ def test_no_rejected_row_belongs_to_a_planted_scenario(province: Path) -> None:
             if field in ("id_number", "head_id", "applicant_id") and isinstance(cell, str):
                 with contextlib.suppress(idcard.IdError):
                     assert person_key(idcard.normalise_id(cell), key) not in planted
+
+
+# --- real-world quirks ---------------------------------------------------------------------------------------------
+def test_every_quirk_is_planted(province: Path) -> None:
+    planted = manifest(province)
+    assert set(planted["quirks"]) == ALL_QUIRKS and len(ALL_QUIRKS) >= 15
+    scenarios = " ".join(planted["scenarios"])
+    assert [q for q in sorted(ALL_QUIRKS - {"reference_files"}) if f"quirk {q}:" not in scenarios] == []
+    assert "quirk standard_change: not planted" not in scenarios
+
+
+def test_quirks_shape_the_deliveries(province: Path) -> None:
+    landings = truth_rows(province, "expected_landings.csv")
+
+    def cutoffs(dataset: str, status: str = "landed") -> list[str]:
+        return sorted(r["cutoff_date"] for r in landings if r["dataset"] == dataset and r["status"] == status)
+
+    assert len(cutoffs("cl_disability")) == 11 and RUN.isoformat() not in cutoffs("cl_disability")  # a month late
+    settlements = cutoffs("ybj_settlement")
+    assert len(settlements) == 11 and settlements[-1] == RUN.isoformat()  # one month came with the next
+    old = [r for r in landings if r["dataset"] == "ybj_settlement" and r["seq"] == "2"]
+    assert len(old) == 1 and old[0]["cutoff_date"] < settlements[-3] and old[0]["status"] == "landed"
+    assert old[0]["cutoff_date"] in cutoffs("ybj_settlement", "superseded")
+
+
+def test_legacy_ids_fill_whole_files(province: Path) -> None:
+    style = styles(province)
+    whole = 0
+    for name in style:
+        table = read_delivery(province, name, style[name])
+        if "id_number" not in table.fields:
+            continue
+        cells = [str(row[table.fields.index("id_number")]).strip() for row in table.rows]
+        legacy = sum(len(c) == 15 for c in cells)
+        modern_19xx = sum(len(c) == 18 and c[6:8] == "19" for c in cells)  # anyone born 1900-1999 in 18 digits
+        whole += legacy > 0 and modern_19xx <= len(cells) // 50  # (a planted bad row may keep its 18 digits)
+    assert whole >= 2  # a month of settlements and a member roster, as a legacy system exports them
+
+
+def test_some_files_end_with_empty_rows(province: Path) -> None:
+    style = styles(province)
+    ends = Counter()
+    for name, s in style.items():
+        path = province / "inbox" / name
+        if s["fmt"] == "csv":
+            last = path.read_bytes().rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+            ends["csv"] += last.strip(b"\r") != b"" and set(last.strip(b"\r")) == {ord(",")}
+        else:
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True)
+            rows = list(book.worksheets[0].iter_rows(values_only=True))
+            book.close()
+            ends["xlsx"] += all(v is None or str(v).strip() == "" for v in rows[-1])
+    assert ends["csv"] > 10 and ends["xlsx"] > 0
+
+
+def test_reference_files_as_users_have_them(province: Path) -> None:
+    regions, villages = province / "reference" / "regions.csv", province / "reference" / "villages.csv"
+    assert regions.read_bytes().startswith(b"\xef\xbb\xbf") and villages.read_bytes().startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(regions.read_text(encoding="utf-8-sig"))))
+    assert {r["township_kind"] for r in rows} == {"街道", "镇", "乡", "乡镇"} and all(r["township_name"] for r in rows)
+    assert "统计用区划代码" in rows[0]  # an extra column the loader ignores
+    named = {r["village_code"] for r in csv.DictReader(io.StringIO(villages.read_text(encoding="utf-8-sig")))}
+    households = truth_rows(province, "expected_landings.csv")
+    style = styles(province)
+    latest = max(r["file_name"] for r in households if r["dataset"] == "mz_household" and r["status"] == "landed")
+    table = read_delivery(province, latest, style[latest])
+    codes = {str(row[table.fields.index("region_code")]).strip() for row in table.rows}
+    assert codes and {c.translate(str.maketrans("０１２３４５６７８９", "0123456789")) for c in codes} <= named
+
+
+def test_quirk_names_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFETYNET_PSEUDONYM_KEY", KEY)
+    root = DataRoot.from_env(tmp_path)
+    with pytest.raises(GenerationError, match="unknown quirk.*no_such_quirk"):
+        generate_province(root, **{**ARGS, "quirks": ["no_such_quirk"]})
+    root.reference.mkdir(parents=True)
+    (root.reference / "regions.csv").write_text("a user's own file\n", encoding="utf-8")
+    with pytest.raises(GenerationError, match="your own regions.csv"):
+        generate_province(root, **{**ARGS, "quirks": ["reference_files"]})
+    assert (root.reference / "regions.csv").read_text(encoding="utf-8") == "a user's own file\n"
 
 
 # --- behaviour -------------------------------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ import pytest
 import yaml
 from test_build_scenario import COUNTY, REGION, RUN, born, household, member, write_province
 from test_build_support import deliver, feedback_row, shared_root
-from typer.testing import CliRunner
 
 from ingestion.lake import write_atomic
 from ingestion.reference import load_reference
@@ -296,6 +295,7 @@ def test_exit_reviews(decisions) -> None:
     row = exits["exit:H90:2026-08-31"]
     assert (row["application_id"], row["household_id"], row["previous_category"]) == (None, "H90", "最低生活保障")
     assert (row["from_cutoff"], row["to_cutoff"]) == (EARLY, dt.date(2026, 9, 30))
+    assert row["figures_cutoff"] == EARLY  # absent from the next roster: reviewed on the last one showing it
     assert row["result_category"] == "低保边缘家庭" and row["individual_cover_keys"] == "pX2"
     assert row["temp_assistance_amount"] == 0 and row["applied_on"] is None and row["overdue"] is False
 
@@ -323,10 +323,12 @@ def _trace(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_trace_of_a_boundary_case_shows_its_figures(identification_root: DataRoot, decisions) -> None:
-    """A03 (income exactly S·12·n): 特困 fails on size, 低保 fails on income at equality, 边缘 passes, then 单人保."""
+    """A03 (income exactly S·12·n): 特困 fails on size, 低保 fails on income at equality, 边缘 passes, then 单人保.
+    特困 and 低保 end with the company test of the 核对 (docs/verification.md)."""
     entries = _trace(decisions["A03"])
-    assert [e["类别"] for e in entries] == ["特困人员"] * 7 + ["最低生活保障"] * 4 + ["低保边缘家庭"] * 4 + ["单人保"]
-    dibao_income = entries[7]
+    assert [e["类别"] for e in entries] == ["特困人员"] * 8 + ["最低生活保障"] * 5 + ["低保边缘家庭"] * 4 + ["单人保"]
+    assert [e["检验"] for e in entries if e["检验"] == "经营主体"] == ["经营主体"] * 2
+    dibao_income = entries[8]
     s = figures(identification_root)["S"]
     line = f"¥{s * 24:,.2f}"
     assert dibao_income["检验"] == "收入" and dibao_income["结果"] == "不符合"
@@ -387,9 +389,9 @@ def published(identification_root: DataRoot, tmp_path_factory: pytest.TempPathFa
 
 
 def _cli(*args: str) -> Any:
-    from warehouse.cli import app
+    from cli_support import invoke
 
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "220"})
+    return invoke(*args)
 
 
 def test_identify_lists_the_run(published: DataRoot) -> None:
@@ -417,7 +419,7 @@ def test_trace_view_renders_every_entry(decisions) -> None:
     console.print(trace_view(decisions["A03"]))
     text = console.export_text()
     entries = parse_trace(decisions["A03"]["trace"])
-    assert len(entries) == 16
+    assert len(entries) == 18
     at = 0
     for e in entries:  # in order: each entry's figures after the previous one's (raises when missing)
         at = text.index(e.figures, at) + len(e.figures)
@@ -426,8 +428,9 @@ def test_trace_view_renders_every_entry(decisions) -> None:
 
 def test_identify_refuses_another_date_and_unknown_application(published: DataRoot, tmp_path: Path) -> None:
     other = _cli("identify", "--date", "2026-09-30", "--data", str(published.root))
-    assert other.exit_code == 1 and "2026-10-31" in other.output
+    assert other.exit_code == 2 and "2026-10-31" in other.output
     unknown = _cli("identify", "--date", RUN.isoformat(), "--application", "NOPE", "--data", str(published.root))
-    assert unknown.exit_code == 1 and "NOPE" in unknown.output
+    assert unknown.exit_code == 2 and "NOPE" in unknown.output
+    (tmp_path / "inbox").mkdir()  # a data root, but nothing published yet
     empty = _cli("identify", "--date", RUN.isoformat(), "--data", str(tmp_path))
-    assert empty.exit_code == 1 and "no published mart" in empty.output
+    assert empty.exit_code == 2 and "no published mart" in empty.output

@@ -1,6 +1,7 @@
 """End to end on a generated province: generate → land → build, then fct_identification must equal the generator's
 truth/expected_identification.csv exactly (every application and exit review, result, 单人保 keys, 临时救助, and
-the snapshot pair of each exit review), and the chain's missed / duplicated views must agree with W08 / W07."""
+the snapshot pair of each exit review), and the chain's missed / duplicated views must agree with W08 / W07. The
+province carries every real-world quirk (synthetic/quirks.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ TRUTH_COLUMNS = [
 
 
 def _make(root: DataRoot) -> None:
-    generate_province(root, households=HOUSEHOLDS, run_date=RUN, check_truth=False)
+    generate_province(root, households=HOUSEHOLDS, run_date=RUN, check_truth=False, quirks=True)
     land_inbox(root)
     prepare_inputs(root, RUN)
     run_dbt(root, RUN, "run", select="+fct_identification +chain_missed_assistance +chain_duplicated_assistance")
@@ -55,6 +56,24 @@ def test_identification_matches_the_truth_exactly(province: DataRoot) -> None:
     kinds = set(got["review_kind"].to_list())
     assert kinds == {"申请", "退出转入申请", "退出复核"}
     assert (got["individual_cover_keys"] != "").sum() > 0 and (got["temp_assistance_amount"] != "0.00").sum() > 0
+
+
+def test_the_verification_marks_hidden_assets(province: DataRoot) -> None:
+    """The 核对 (docs/verification.md): the applications whose declaration hides a car, a flat or a company carry the
+    registered figures, 核对差异 where a registered figure exceeds the declared one, and the trace says so."""
+    truth = pl.read_csv(province.truth / "expected_identification.csv", infer_schema=False).fill_null("")
+    got = _mart(province, "select * from main.fct_identification where application_id is not null")
+    flagged = truth.filter(pl.col("scenario").str.starts_with("认定 核对")).join(got, on="application_id")
+    assert flagged.height >= 7
+    hides = flagged.filter(pl.col("scenario").str.contains("declares no|three are registered"))
+    assert hides.height >= 5 and set(hides["verification_discrepancy"]) == {"是"}
+    assert (hides["registered_vehicle_count"] + hides["registered_extra_dwelling_count"] > 0).all()
+    assert hides["trace"].str.contains("核对差异").all()
+    company = flagged.filter(pl.col("scenario").str.contains("represents a company"))
+    assert company["represents_company"].to_list() == ["是"] and company["verification_discrepancy"].to_list() == ["否"]
+    near = flagged.filter(pl.col("scenario").str.contains("near miss"))
+    assert set(near["verification_discrepancy"]) == {"否"}
+    assert set(got["verification_discrepancy"]) == {"是", "否"} and set(got["represents_company"]) <= {"是", "否"}
 
 
 def test_every_decision_has_a_trace(province: DataRoot) -> None:

@@ -33,7 +33,7 @@ REJECTION_COLUMNS = ["file_name", "data_row", "column", "reason"]
 def landed_demo(tmp_path_factory: pytest.TempPathFactory):
     root = DataRoot(tmp_path_factory.mktemp("demo") / "data")
     generator.generate_province(
-        root, households=300, run_date=dt.date(2026, 10, 31), check_truth=False, bad_deliveries=True
+        root, households=300, run_date=dt.date(2026, 10, 31), check_truth=False, bad_deliveries=True, quirks=True
     )
     results = land_inbox(root)
     return root, results

@@ -18,7 +18,7 @@ from ingestion import ledger
 from ingestion.contracts import all_contracts, load_contract
 from ingestion.lake import ensure_schema_files, lake_schema
 from ingestion.landing import land_file, land_inbox
-from ingestion.vault import read_persons
+from ingestion.vault import identities
 
 ID_VALUE = re.compile(r"^(\d{15}|\d{17}[\dXx])$")
 
@@ -55,27 +55,34 @@ def test_every_contract_lands_valid_rows(all_landed) -> None:
 
 
 def test_no_id_or_name_in_lake_or_ledger(all_landed) -> None:
+    """IDs, names and dropped columns (plates, entity names) are nowhere in the lake or the ledger; the codes that
+    identify a person's things (VIN, 不动产单元号, 统一社会信用代码: `pii: lake_key`) are in the lake as keys only,
+    in their own column, and never in the ledger."""
     root, delivered, _ = all_landed
     secrets: set[str] = set()
+    lake_keys: dict[str, set[str]] = {}  # lake column → its values
     for dataset, rows in delivered.items():
         contract = load_contract(dataset)
         for j, col in enumerate(contract.columns):
-            if col.kind == "id" or col.pii is not None:
+            if col.pii == "lake_key":
+                lake_keys.setdefault(col.field, set()).update(row[j] for row in rows)
+            elif col.kind == "id" or col.pii is not None:
                 secrets |= {row[j] for row in rows}
-    assert len(secrets) > 50
+    assert len(secrets) > 50 and {"vin", "unit_id", "credit_code"} <= set(lake_keys)
+    every_key = set().union(*lake_keys.values())
     found = []
     for path in root.lake.rglob("*.parquet"):
         frame = pl.read_parquet(path)
         for name, dtype in frame.schema.items():
             if dtype == pl.String:
                 for value in frame.get_column(name).drop_nulls().to_list():
-                    if ID_VALUE.match(value) or value in secrets:
+                    if ID_VALUE.match(value) or value in secrets or (value in every_key and name not in lake_keys):
                         found.append((path.name, name, value))
     conn = sqlite3.connect(root.ledger)
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
         for row in conn.execute(f'SELECT * FROM "{table}"'):
             for value in row:
-                if isinstance(value, str) and (ID_VALUE.match(value) or any(s in value for s in secrets)):
+                if isinstance(value, str) and (ID_VALUE.match(value) or any(s in value for s in secrets | every_key)):
                     found.append((table, value))
     conn.close()
     assert found == []
@@ -83,7 +90,7 @@ def test_no_id_or_name_in_lake_or_ledger(all_landed) -> None:
 
 def test_vault_holds_ids_and_names_owner_only(all_landed) -> None:
     root, delivered, _ = all_landed
-    persons = read_persons(root)
+    persons = identities(root)
     member_rows = delivered["mz_member"]
     head = headers(load_contract("mz_member"))
     ids = {row[head.index("身份证号")]: row[head.index("姓名")] for row in member_rows}

@@ -144,3 +144,70 @@ def test_a_notebook_exports_to_html(analyst_demo: AnalystDemo, tmp_path: Path) -
     html = out.read_text(encoding="utf-8")
     assert "<html" in html.lower() and "ybj_settlement" in html and "数据质量" in html
     assert not (NOTEBOOKS / "__marimo__").exists()
+
+
+SCRIPT_TITLES = {
+    "data_quality": ["Deliveries 交付与入湖", "Rejected rows 拒收行", "Held deliveries 暂扣交付", "Failed checks"],
+    "household_chain": ["Household 家庭", "Timeline 时间线", "Warnings 预警"],
+    "threshold_whatif": ["By rule and level 按规则与等级", "Where it changes 变化的县区", "Gained warnings 新增预警"],
+    "warnings_overview": ["By level 按等级", "By rule 按规则", "Where 地区分布", "Trend 趋势", "Status 核查状态"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPT_TITLES))
+def test_every_notebook_prints_its_tables_when_run_as_a_script(analyst_demo: AnalystDemo, name: str, tmp_path) -> None:
+    env = {**os.environ, "SAFETYNET_DATA": str(analyst_demo.root.root), WORKDIR_ENV: str(analyst_demo.simulate_workdir),
+           "PYTHONPYCACHEPREFIX": str(tmp_path / "pyc")}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(NOTEBOOKS / f"{name}.py")], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for title in SCRIPT_TITLES[name]:
+        assert f"== {title}" in done.stdout, f"{name}: {title} not printed\n{done.stdout[-2000:]}"
+    assert "not computed" not in done.stdout and " rows)" in done.stdout
+
+
+def test_marimo_run_serves_a_notebook_that_opens_offline(analyst_demo: AnalystDemo, tmp_path: Path) -> None:
+    """The way to share a notebook without a network (README): `marimo run` serves marimo's own page
+    scripts from the local installation; Chromium, which can resolve no host, draws the notebook's tables."""
+    import socket
+    import time
+    import urllib.request
+
+    from chromium_cdp import Chromium
+    from test_export_mart_fixture import require_binary
+
+    chromium = require_binary("chromium")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    marimo = Path(sys.executable).with_name("marimo")
+    env = {**os.environ, "SAFETYNET_DATA": str(analyst_demo.root.root), "PYTHONPYCACHEPREFIX": str(tmp_path / "pyc")}
+    server = subprocess.Popen(
+        [str(marimo), "run", str(NOTEBOOKS / "data_quality.py"), "--host", "127.0.0.1", "--port", str(port),
+         "--headless", "--no-token", "--no-sandbox"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                page = urllib.request.urlopen(url, timeout=5).read().decode()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "marimo run did not start"
+                time.sleep(1)
+        assert "cdn.jsdelivr" not in page and "unpkg.com" not in page  # its scripts come from the server
+        with Chromium(chromium, tmp_path / "profile") as browser:
+            browser.open(url)
+            browser.wait_for("document.body.innerText.includes('交付与入湖')", timeout=120)
+            # the cells' outputs are there: the section titles and their tables (drawn in shadow roots), rows and all
+            rows = (
+                "Array.from(document.querySelectorAll('*')).filter(e => e.shadowRoot)"
+                ".reduce((n, e) => n + e.shadowRoot.querySelectorAll('tr').length, 0)"
+            )
+            browser.wait_for(f"document.body.innerText.includes('拒收行') && {rows} > 5")
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)

@@ -19,6 +19,7 @@ from ingestion.reference import (
     REGIONS,
     SHIPPED_DIR,
     SPEC_PARAMETERS,
+    VILLAGES,
     Reference,
     ReferenceError,
     load_reference,
@@ -57,15 +58,28 @@ def root(tmp_path: Path) -> DataRoot:
 
 def test_regions_has_136_counties_in_16_cities() -> None:
     rows = _rows(REGIONS)
-    assert list(rows[0]) == ["city_code", "city_name", "county_code", "county_name", "township_code", "township_kind"]
+    assert list(rows[0]) == [
+        "city_code", "city_name", "county_code", "county_name", "township_code", "township_kind", "township_name"
+    ]  # fmt: skip
     codes = [r["county_code"] for r in rows]
-    assert len(rows) == 136 and len(set(codes)) == 136
+    assert len(set(codes)) == 136
     assert len({r["city_code"] for r in rows}) == 16
     assert len({r["city_name"] for r in rows}) == 16
     for r in rows:
         assert len(r["county_code"]) == 6 and r["county_code"].isdigit(), r
         assert r["county_code"].startswith(r["city_code"]) and r["city_code"].startswith("37"), r
-        assert r["township_code"] == "" and r["township_kind"] == "", r
+
+
+def test_regions_name_every_township_of_every_county() -> None:
+    rows = _rows(REGIONS)
+    townships = [r["township_code"] for r in rows]
+    assert len(set(townships)) == len(rows) > 1500  # one row per township, each once (Shandong has ~1,800)
+    for r in rows:
+        assert len(r["township_code"]) == 9 and r["township_code"].startswith(r["county_code"]), r
+        kind = "街道" if r["township_name"].endswith("街道") else "乡镇"
+        assert r["township_name"].endswith(("街道", "镇", "乡")) and r["township_kind"] == kind, r
+    by_code = {r["township_code"]: r["township_name"] for r in rows}
+    assert by_code["370102001"] == "解放路街道" and by_code["370523101"] == "大王镇"
 
 
 def test_regions_reflect_recent_changes() -> None:
@@ -306,13 +320,10 @@ def test_utf8_bom_and_column_order_are_accepted(root: DataRoot, shipped: Referen
 
 
 def test_township_rows_and_optional_township_name(root: DataRoot, shipped: Reference) -> None:
-    assert shipped.regions["township_name"].null_count() == shipped.regions.height
+    assert shipped.regions["township_name"].null_count() == 0  # the shipped file names every township
     rows = _rows(REGIONS)
-    base = dict(rows[0])
-    rows[0] |= {"township_code": "370102001", "township_kind": "街道"}
-    rows.insert(1, base | {"township_code": "370102002", "township_kind": "街道"})
-    for r in rows:
-        r["township_name"] = "解放路街道" if r["township_code"] == "370102001" else ""
+    for r in rows[1:]:
+        r["township_name"] = ""  # a user's file may name some townships only
     _write(root.reference / REGIONS, rows)
     ref = load_reference(root)
     assert ref.counties().height == 136  # a county with several townships is still one county
@@ -321,6 +332,48 @@ def test_township_rows_and_optional_township_name(root: DataRoot, shipped: Refer
     rows[1]["township_code"] = "370103001"  # a township outside its county
     _write(root.reference / REGIONS, rows)
     with pytest.raises(ReferenceError, match="row 2 .*township_code.*not in its county"):
+        load_reference(root)
+
+
+def test_regions_as_users_have_them(root: DataRoot) -> None:
+    """EXTRACTS §4: township kinds as the national statistical division list writes them (街道, 镇, 乡) or 乡镇, a
+    township_name column, extra columns and a UTF-8 BOM."""
+    rows = _rows(REGIONS)
+    base = rows[0]
+    towns = [("370102001", "街道", "解放路街道"), ("370102101", "镇", "港沟镇"), ("370102201", "乡", "柳埠乡"),
+             ("370102102", "乡镇", "彩石镇")]  # fmt: skip
+    rows = [base | {"township_code": c, "township_kind": k, "township_name": n} for c, k, n in towns] + [
+        r | {"township_name": ""} for r in rows[1:]
+    ]
+    rows = [{"统计用区划代码": r["township_code"], **r, "城乡分类代码": "111"} for r in rows]  # extra columns
+    path = _write(root.reference / REGIONS, rows)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    ref = load_reference(root)
+    kinds = ref.regions.drop_nulls("township_code").select("township_kind", "township_name").rows()
+    assert kinds == [(k, n) for _, k, n in towns]
+    assert ref.counties().height == 136 and "统计用区划代码" not in ref.regions.columns
+    rows[0]["township_kind"] = "村"  # not a township kind
+    _write(root.reference / REGIONS, rows)
+    with pytest.raises(ReferenceError, match="row 1 .*township_kind.*expected one of 街道, 镇, 乡, 乡镇"):
+        load_reference(root)
+
+
+def test_optional_villages_file(root: DataRoot, shipped: Reference) -> None:
+    assert shipped.villages.is_empty() and VILLAGES not in shipped.sources
+    rows = [
+        {"village_code": "370102001001", "village_name": "燕山社区"},
+        {"village_code": "370102101201", "village_name": "港沟村"},
+    ]
+    path = _write(root.reference / VILLAGES, rows)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    ref = load_reference(root)
+    assert ref.villages.rows() == [(r["village_code"], r["village_name"]) for r in rows]
+    assert ref.sources[VILLAGES].origin == "override"
+    _write(root.reference / VILLAGES, [*rows, {"village_code": "990102001001", "village_name": "外省村"}])
+    with pytest.raises(ReferenceError, match="row 3 .*village_code.*county not in regions.csv"):
+        load_reference(root)
+    _write(root.reference / VILLAGES, [*rows, rows[0]])
+    with pytest.raises(ReferenceError, match="repeat the key"):
         load_reference(root)
 
 

@@ -88,7 +88,7 @@ def test_report_is_one_self_contained_file(report):
     assert "Plotly.newPlot" in html and len(html) > 1_000_000  # plotly.js inlined
     assert all(f'id="{i}"' in html for i in CHART_IDS)
     assert not any(p.id_number in html or p.name in html for p in people.values())  # no names, no IDs
-    assert '<td class="name">bad_check_digit</td>' in html  # the rejection reasons table
+    assert '<td class="name">身份证号校验位错误</td><td class="name">bad_check_digit</td>' in html  # reasons in Chinese
 
 
 def test_every_chart_draws_in_headless_chromium(report, tmp_path):
@@ -104,6 +104,8 @@ def test_every_chart_draws_in_headless_chromium(report, tmp_path):
     for chart, seen in scan.found.items():
         assert seen["svg"] >= 1, f"{chart}: no main-svg"
         assert seen["traces"] >= 1 and seen["shapes"] >= 1, f"{chart}: nothing plotted ({seen})"
+    counties = re.findall(r'<path class="choroplethlocation"[^>]*d="M', done.stdout)
+    assert len(counties) == 136 + 16, "the map draws every county and every city border"
 
 
 def test_figures_answer_the_managers_questions(report):
@@ -147,10 +149,89 @@ def test_data_quality_reads_empty_ledger_tables_and_text_dates():
     empty = pl.DataFrame([], schema=["dataset", "cutoff_date", "status", "rows_in", "rows_landed", "rows_rejected"])
     holds = pl.DataFrame([], schema=["sha256", "dataset", "cutoff_date", "seq", "reason", "released"])
     quality = data_quality(empty, holds, RUN_DATE)
-    assert quality.height == 16 and quality["files"].sum() == 0
+    assert quality.height == 19 and quality["files"].sum() == 0  # every contract, the 核对 registers included
+    assert {"gaj_vehicle", "zrzy_property", "scjg_business"} <= set(quality["dataset"])
     landed = pl.DataFrame(
         {"dataset": ["mz_member"], "cutoff_date": ["2026-10-31"], "status": ["landed"], "rows_in": [3],
          "rows_landed": [2], "rows_rejected": [1]}
     )  # fmt: skip
     row = data_quality(landed, None, RUN_DATE).filter(pl.col("dataset") == "mz_member").row(0, named=True)
     assert row["latest_cutoff"] == dt.date(2026, 10, 31) and not row["late"] and row["rejected_share"] == 1 / 3
+
+
+# --- Chinese glyphs, the map, an empty chart ---------------------------------------------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK_FONT = "Noto Sans CJK SC"  # first in the report's font stack; `make test-deps` installs fonts-noto-cjk
+
+
+def test_report_names_the_cjk_font_first():
+    from warehouse.report.charts import FONT
+    from warehouse.report.page import _CSS
+
+    assert re.search(r'body \{ font-family: "Noto Sans CJK SC",', _CSS)
+    assert FONT.startswith(f"{CJK_FONT},")
+
+
+def test_chinese_text_is_drawn_with_the_cjk_font_not_boxes(report, tmp_path):
+    """Ask Chromium which font drew each Chinese text: without a CJK font it falls back to one that has no
+    such glyphs and draws boxes (tofu); then no font of the stack shows up here and the test fails."""
+    from chromium_cdp import Chromium
+
+    chromium = require_binary("chromium")
+    _, _, path = report
+    with Chromium(chromium, tmp_path / "profile") as browser:
+        browser.open(path.as_uri())
+        browser.wait_for("document.querySelectorAll('#chart-map path.choroplethlocation').length > 100")
+        selectors = "header h1, .kpi span, section h2, th, #chart-map .gtitle, #chart-level-type .xtick text"
+        drawn = browser.fonts_of(selectors)
+    texts = {text for text, _, _ in drawn if CJK.search(text)}
+    assert len(texts) >= 10, texts
+    for text in texts:
+        fonts = {family: glyphs for t, family, glyphs in drawn if t == text}
+        chinese = len(CJK.findall(text))
+        assert fonts.get(CJK_FONT, 0) >= chinese, f"{text!r} drawn with {fonts}, not {CJK_FONT}: boxes"
+
+
+def test_the_map_is_shandong_by_real_county_codes():
+    from ingestion.reference import SHIPPED_DIR
+    from warehouse.report import geometry
+
+    with (SHIPPED_DIR / "regions.csv").open(encoding="utf-8") as handle:
+        import csv
+
+        rows = list(csv.DictReader(handle))
+    counties = {r["county_code"]: r["county_name"] for r in rows}
+    drawn = {f["id"]: f["properties"]["name"] for f in geometry.counties()["features"]}
+    assert drawn == counties  # every county of regions.csv, by its GB/T 2260 code and name, and no other
+    cities = {f["id"]: f["properties"]["name"] for f in geometry.cities()["features"]}
+    assert cities == {r["city_code"]: r["city_name"] for r in rows}
+    lon, lat = zip(*(point for f in geometry.counties()["features"] for point in _points(f["geometry"])))
+    assert min(lon) > 114.7 and max(lon) < 122.8 and min(lat) > 34.3 and max(lat) < 38.5  # Shandong's extent
+
+
+def _points(geometry: dict) -> list[tuple[float, float]]:
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    return [tuple(p) for polygon in polygons for ring in polygon for p in ring]
+
+
+def test_an_empty_chart_says_why(tmp_path):
+    import duckdb
+
+    chromium = require_binary("chromium")
+    root = DataRoot(tmp_path)
+    build(root)
+    con = duckdb.connect(str(root.published / "monitoring.duckdb"))
+    try:  # nothing has come back yet
+        con.execute("UPDATE fct_warnings SET finding = NULL, action = NULL, checked_on = NULL, status = '待核查' "
+                    "WHERE status = '已核查'")  # fmt: skip
+    finally:
+        con.close()
+    path = write_report(root, RUN_DATE)
+    done = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri()],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    routes = done.stdout[done.stdout.index('id="chart-routes"') :]
+    routes = routes[: routes.index("</section>")]
+    assert "尚无回传的核查结果" in routes and 'class="annotation-text"' in routes

@@ -39,6 +39,12 @@ def test_every_friendly_name_is_a_parameter_of_the_reference() -> None:
     assert FRIENDLY_NAMES["D01.amount"] == "d01_self_paid"
 
 
+def test_the_verification_rules_have_friendly_names() -> None:
+    """W09/W10 limits are identification parameters too, but they change warnings: simulate accepts them."""
+    changes = parse_changes(["W11.capital=50000", "W09.vehicles=2", "edge_max_extra_properties=2"])
+    assert [c.parameter for c in changes] == ["w11_capital", "edge_max_vehicles", "edge_max_extra_properties"]
+
+
 def test_parse_changes_accepts_friendly_and_raw_names() -> None:
     changes = parse_changes(["W01.amount=15000", "w01.SHARE=0.4", "d01_self_paid=40,000"])
     assert [(c.parameter, c.value) for c in changes] == [
@@ -214,6 +220,23 @@ def test_simulate_recomputes_w01_as_the_mart_figures_say_and_touches_nothing(ana
     assert w01["lost"].sum() == 0
 
 
+def test_simulate_w11_capital_drops_exactly_the_capital_warnings(analyst_demo: AnalystDemo) -> None:
+    """`--set W11.capital=…` (w11_capital): above every capital, each W11(b) of the run is lost and nothing else moves
+    (W11(a), a company, fires whatever its capital)."""
+    with duckdb.connect(str(analyst_demo.mart), read_only=True) as con:
+        ((capital_warnings,),) = con.sql(
+            "select count(*) from fct_warnings where rule_code = 'W11' and sub_case = 'b' and last_run_date = run_date"
+        ).fetchall()
+    assert capital_warnings >= 2  # the planted boundary, the 合作社 and the second business of one member
+    result = simulate(
+        analyst_demo.root, parse_changes(["W11.capital=1000000000"]), workdir=analyst_demo.simulate_workdir
+    )
+    by_rule = result.by_rule()
+    changed = by_rule.filter((pl.col("gained") > 0) | (pl.col("lost") > 0))
+    assert changed["rule"].unique().to_list() == ["W11b"] and changed["lost"].sum() == capital_warnings
+    assert changed["gained"].sum() == 0
+
+
 def test_cli_simulate_for_one_county_changes_that_county_only(analyst_demo: AnalystDemo) -> None:
     from warehouse.cli import app
 
@@ -230,15 +253,21 @@ def test_cli_simulate_for_one_county_changes_that_county_only(analyst_demo: Anal
     text = " ".join(outcome.output.split())
     assert f"county {county} only" in text
     assert county in text
+    from ingestion.reference import load_reference
+    from warehouse.simulate import run_dates
+
+    in_force = load_reference(analyst_demo.root).parameter("w01_floor", county, run_dates(analyst_demo.root)[-1])
+    assert f"W01.amount (w01_floor): {format(in_force.normalize(), 'f')} → 5000" in text  # old → new
     # the province total gained equals the gains of that county alone
     assert f"(+{len(in_county)} gained, −0 lost)" in text
 
 
 def test_cli_simulate_with_an_unknown_name_fails_clearly(tmp_path: Path) -> None:
-    from warehouse.cli import app
+    from cli_support import invoke
 
-    outcome = CliRunner().invoke(app, ["simulate", "--set", "W09.amount=1", "--data", str(tmp_path)])
-    assert outcome.exit_code == 1
+    (tmp_path / "inbox").mkdir()
+    outcome = invoke("simulate", "--set", "W09.amount=1", "--data", str(tmp_path))
+    assert outcome.exit_code == 2
     text = " ".join(outcome.output.split())
     assert "unknown parameter" in text and "W01.amount" in text
     assert not (tmp_path / "ledger.sqlite").exists()

@@ -1,37 +1,74 @@
-"""The `safetynet` command line: one command per step of a comparison run."""
+"""The `safetynet` command line: one command per step of a comparison run.
+
+`main()` is the entry point: a mistake in what was typed (a bad date, a missing data root, an export before
+any run, …) is one line on stderr and exit code 2, never a traceback (warehouse/guards.py); a failure of
+the platform itself is one line and exit code 1 (`--verbose` shows the traceback). A command refused because
+of what it found (another run in progress: 3; a lost lake or another broken state: 4) says so in one line too.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from ingestion.settings import DataRoot
+from warehouse import guards
+from warehouse.guards import UserError
 
-app = typer.Typer(help="safetynet: 低收入人口动态监测 data platform.", no_args_is_help=True)
+app = typer.Typer(
+    help="safetynet: 低收入人口动态监测 data platform.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 console = Console()
+errors = Console(stderr=True)
 
 DataOption = typer.Option(None, "--data", help="Data root (default: $SAFETYNET_DATA or ./data).")
+InitOption = typer.Option(False, "--init", help="Create the data root (and its inbox/) if it does not exist yet.")
+USAGE_ERROR = 2  # what click uses for a usage error: every mistake of the user's exits with it
 
 
-def _data_root(data: Path | None) -> DataRoot:
-    return DataRoot.from_env(data)
+def _data_root(data: Path | None, init: bool = False) -> DataRoot:
+    return guards.data_root(data, init=init)
 
 
-def _refuse(message: str, code: int) -> typer.Exit:
-    """Say why a command did nothing, on one line (never wrapped), and exit with `code`."""
-    console.print(f"[red]{message}[/red]", soft_wrap=True, markup=True, highlight=False)
-    return typer.Exit(code)
-
-
-EXIT_FAILED, EXIT_BUSY, EXIT_BROKEN_STATE = 1, 3, 4
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    verbose = any(arg in ("-v", "--verbose") for arg in (argv if argv is not None else sys.argv[1:]))
+    try:
+        code = app(args=argv, prog_name="safetynet", standalone_mode=False)
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.TyperException as err:  # typer's usage errors: a missing option, a value of the wrong type
+        context = getattr(err, "ctx", None)
+        command = context.command_path if context is not None else "safetynet"
+        message = " ".join(err.format_message().split())
+        errors.print(f"{command}: {message} (see {command} --help)", markup=False, soft_wrap=True)
+        return USAGE_ERROR
+    except typer.Abort:
+        errors.print("aborted", markup=False)
+        return 130
+    except Exception as err:
+        if guards.is_user_error(err):
+            errors.print(f"safetynet: {guards.one_line(err)}", markup=False, soft_wrap=True)
+            return USAGE_ERROR
+        if (refused := guards.refusal_code(err)) is not None:
+            errors.print(f"safetynet: {guards.one_line(err)}", markup=False, soft_wrap=True)
+            return refused
+        if verbose:
+            raise
+        errors.print(
+            f"safetynet failed: {type(err).__name__}: {guards.one_line(err)} (--verbose shows where)",
+            markup=False, soft_wrap=True,
+        )  # fmt: skip
+        return 1
+    return code if isinstance(code, int) else 0
 
 
 @app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+def options(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -48,24 +85,29 @@ def generate(
     bad_deliveries: bool = typer.Option(
         False, "--bad-deliveries", help="Also deliver a truncated roster, amounts ×100 and duplicated keys."
     ),
+    quirks: bool = typer.Option(
+        False, "--quirks", help="Plant every real-world quirk (synthetic/quirks.py) with its truth."
+    ),
+    quirk: list[str] = typer.Option(
+        [], "--quirk", help="Plant only this quirk (repeatable), e.g. --quirk certificate_gap --quirk late_department."
+    ),
     check: bool | None = typer.Option(
         None, "--check/--no-check", help="Verify the truth independently (default: up to 50,000 households)."
     ),
     data: Path | None = DataOption,
 ) -> None:
     """Generate a synthetic province: an inbox of deliveries and its ground truth."""
-    from synthetic import GenerationError, generate_province
+    from synthetic import generate_province
 
-    root = _data_root(data)
-    try:
-        with console.status(f"Generating {households:,} households, {months} months to {run_date}…"):
-            summary = generate_province(
-                root, households=households, months=months, seed=seed, run_date=dt.date.fromisoformat(run_date),
-                bad_deliveries=bad_deliveries, overwrite=overwrite, check_truth=check,
-            )  # fmt: skip
-    except GenerationError as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(1) from None
+    day = guards.parse_date(run_date, "--run-date")
+    if households < 1 or months < 1:
+        raise UserError(f"--households {households} and --months {months} must both be at least 1")
+    root = _data_root(data, init=True)  # generating makes a data root
+    with console.status(f"Generating {households:,} households, {months} months to {day}…"):
+        summary = generate_province(
+            root, households=households, months=months, seed=seed, run_date=day,
+            bad_deliveries=bad_deliveries, overwrite=overwrite, check_truth=check, quirks=quirks or quirk,
+        )  # fmt: skip
     console.print(summary)
     console.print(f"inbox: {root.inbox}\ntruth: {root.truth}")
 
@@ -74,37 +116,22 @@ def generate(
 def land(
     inbox: Path | None = typer.Option(None, "--inbox", help="Inbox folder (default: <data root>/inbox)."),
     dataset: str | None = typer.Option(None, "--dataset", help="Land only this dataset's files."),
+    init: bool = InitOption,
     data: Path | None = DataOption,
 ) -> None:
     """Land every delivered file: archive, check, normalise, pseudonymise, write the lake and the ledger."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from ingestion.landing import land_inbox
-    from ingestion.state import BrokenState
+    from warehouse.cli_progress import StepProgress
+    from warehouse.run import land_step
 
-    root = _data_root(data)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("landing", total=None)
-
-        def progress(done: int, total: int, file_name: str) -> None:
-            bar.update(task, completed=done, total=total, description=file_name or "done")
-
-        try:
-            results = land_inbox(root, inbox=inbox, dataset=dataset, progress=progress)
-        except BrokenState as broken:  # the secret is missing or another one: nothing was landed
-            raise _refuse(str(broken), EXIT_BROKEN_STATE) from None
-        except Exception as err:  # the platform itself failed: say so and exit non-zero
-            logging.getLogger("safetynet.land").exception("landing failed")
-            console.print(f"[red]landing failed: {err}[/red]")
-            raise typer.Exit(2) from err
+    _known_dataset(dataset)
+    if inbox is not None and not inbox.is_dir():
+        raise UserError(f"--inbox {inbox} is not a folder")
+    root = _data_root(data, init=init)
+    with StepProgress(console) as bar:
+        bar.step("land")
+        results = land_step(root, inbox=inbox, counts=bar.count, dataset=dataset, pull=False)  # `pull` pulls
     table = Table(title=f"landed {len(results)} file(s)")
     table.add_column("file", no_wrap=True)
     for column in ("dataset", "landed", "rejected", "skipped", "status"):
@@ -122,6 +149,44 @@ def land(
 
 
 @app.command()
+def pull(
+    dataset: str | None = typer.Option(None, "--dataset", help="Pull only this dataset (default: every source)."),
+    cutoff: str | None = typer.Option(
+        None, "--cutoff", help="Cut-off date of the pull, YYYY-MM-DD (default: today in China)."
+    ),
+    data: Path | None = DataOption,
+) -> None:
+    """Pull what is new from the exchange databases (`<data root>/sources/<dataset>.yaml`) and land it."""
+    from rich.table import Table
+
+    from ingestion.exchange import pull_sources
+
+    root = _data_root(data)
+    _known_dataset(dataset)
+    day = guards.parse_date(cutoff, "--cutoff") if cutoff else None
+    with console.status("pulling…"):
+        outcomes = pull_sources(root, day, [dataset] if dataset else None)
+    if not outcomes:
+        console.print(f"no database sources in {root.root / 'sources'}")
+        return
+    table = Table(title=f"pulled {len(outcomes)} source(s)")
+    for column in ("dataset", "source", "delivery", "landed", "rejected", "status"):
+        table.add_column(column, justify="right" if column in ("landed", "rejected") else "left", no_wrap=True)
+    for outcome in outcomes:
+        for r in outcome.landings:
+            table.add_row(outcome.dataset, outcome.source, r.file_name, str(r.rows_landed), str(r.rows_rejected),
+                          r.status)  # fmt: skip
+        if not outcome.landings:
+            table.add_row(outcome.dataset, outcome.source, "", "", "", outcome.status)
+    console.print(table)
+    failed = [o for o in outcomes if o.status == "error"]
+    for outcome in failed:
+        console.print(f"[red]error[/red] {outcome.message}", soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def export(
     date: str = typer.Option(..., "--date", help="Run date (YYYY-MM-DD) the published mart was built for."),
     report: bool = typer.Option(True, "--report/--no-report", help="Also write the HTML run report."),
@@ -129,14 +194,11 @@ def export(
 ) -> None:
     """Write the county warning workbooks, the province summary and the run report from the published mart."""
     from warehouse.exports import export_run
-    from warehouse.exports.mart import MartBusy, MartMissing, WrongRun
 
+    day = guards.parse_date(date)
     root = _data_root(data)
-    try:
-        with console.status("exporting …") as status:
-            summary = export_run(root, dt.date.fromisoformat(date), report=report, progress=status.update)
-    except (MartBusy, MartMissing, WrongRun) as err:
-        raise _refuse(str(err), EXIT_FAILED) from None
+    with console.status("exporting …") as status:
+        summary = export_run(root, day, report=report, progress=status.update)
     from rich.table import Table
 
     table = Table("kind", "county", "rows", "file")
@@ -154,22 +216,23 @@ def feedback(
     """Land returned warning workbooks as feedback; the next run closes the answered warnings."""
     from rich.table import Table
 
-    from warehouse.exports.mart import MartBusy
     from warehouse.feedback import receive_feedback
 
+    root = _data_root(data)
     try:
-        receipts = receive_feedback(_data_root(data), list(files))
-    except (ValueError, MartBusy) as error:
-        raise _refuse(str(error), EXIT_FAILED) from None
+        receipts = receive_feedback(root, list(files))
+    except ValueError as error:  # a file that is no workbook, or not one of ours
+        raise UserError(str(error)) from None
     table = Table(
-        "file", "county", "inbox name", "status", "in", "landed", "rejected", "skipped", "not issued / other county"
-    )
+        "file", "county", "inbox name", "status", "in", "landed", "rejected", "skipped", "warnings answered",
+        "not issued / other county",
+    )  # fmt: skip
     for r in receipts:
         counts = r.counts()
         problems = r.problems.get_column("reason").value_counts().iter_rows() if r.problems.height else []
         table.add_row(
             r.source.name, r.county_code or "?", r.inbox_name, r.status,
-            *(str(counts[k]) for k in ("rows_in", "rows_landed", "rows_rejected", "rows_skipped")),
+            *(str(counts[k]) for k in ("rows_in", "rows_landed", "rows_rejected", "rows_skipped", "warnings_answered")),
             ", ".join(f"{reason} {n}" for reason, n in problems) or "-",
         )  # fmt: skip
     console.print(table)
@@ -186,19 +249,14 @@ def check(
 ) -> None:
     """Validate newly landed deliveries (Great Expectations); hold back those failing a critical check."""
     from expectations.cli_view import check_table, holds_table, release_line
-    from expectations.runner import ReleaseError, check_pending, holds_in_force
+    from expectations.runner import check_pending, holds_in_force
     from expectations.runner import release as release_delivery
 
     root = _data_root(data)
     if release is not None:
         if not by or not note:
-            console.print("[red]--release needs --by NAME and --note TEXT[/red]")
-            raise typer.Exit(2)
-        try:
-            sha = release_delivery(root, release, by, note)
-        except ReleaseError as err:
-            console.print(f"[red]{err}[/red]")
-            raise typer.Exit(1) from err
+            raise UserError("--release needs --by NAME and --note TEXT")
+        sha = release_delivery(root, release, by, note)  # ReleaseError: a user error (guards.USER_ERRORS)
         console.print(release_line(release, sha, by))
     with console.status("checking …") as status:
         summary = check_pending(root, progress=status.update)
@@ -213,23 +271,16 @@ def identify(
     data: Path | None = DataOption,
 ) -> None:
     """认定 results of a run from the published mart: result, 单人保, 临时救助; with --application, its trace."""
-    from warehouse.identify import (
-        IdentificationUnavailable,
-        counts_line,
-        find_application,
-        read_identifications,
-        summary_table,
-        trace_view,
-    )  # fmt: skip
+    from warehouse.identify import counts_line, find_application, read_identifications, summary_table, trace_view
 
-    run_date = dt.date.fromisoformat(date)
-    try:
-        frame = read_identifications(_data_root(data), run_date)
-        if application is not None:
+    run_date = guards.parse_date(date)
+    frame = read_identifications(_data_root(data), run_date)  # IdentificationUnavailable: a user error
+    if application is not None:
+        try:
             console.print(trace_view(find_application(frame, application)))
-            return
-    except (IdentificationUnavailable, KeyError) as err:
-        raise _refuse(err.args[0], EXIT_FAILED) from None
+        except KeyError as err:
+            raise UserError(err.args[0]) from None
+        return
     console.print(summary_table(frame, run_date))
     console.print(counts_line(frame))
 
@@ -259,32 +310,31 @@ def run(
         help="Build on duckdb (default) or spark (needs `uv sync --extra spark` and Java 17); "
         "default: $SAFETYNET_ENGINE, else duckdb.",
     ),
+    rerun: bool = typer.Option(
+        False, "--rerun", help="Allow a run date before the latest recorded run (README: rerunning a month)."
+    ),
+    init: bool = InitOption,
     data: Path | None = DataOption,
 ) -> None:
     """A whole comparison run: land → check → build → publish → export, recorded in the ledger.
 
     Refused with one line (exit 3) while another run or a rebuild holds the data root; stopped before anything
     is built (exit 4) when something the ledger records is missing or changed (a lost lake: see `rebuild`)."""
-    from ingestion.state import BrokenState
-    from warehouse.run import RunBusy, run_comparison
+    from warehouse.cli_progress import StepProgress
+    from warehouse.run import run_comparison
     from warehouse.run_summary import render_run_summary
 
-    root = _data_root(data)
-    try:
-        with console.status("starting …") as status:
-            summary = run_comparison(
-                root,
-                dt.date.fromisoformat(date),
-                inbox=inbox,
-                export=export,
-                docs=docs,
-                engine=_checked_engine(engine),
-                progress=lambda step: status.update(f"[bold]{step}[/bold] …"),
-            )
-    except RunBusy as busy:
-        raise _refuse(str(busy), EXIT_BUSY) from None
-    except BrokenState as broken:
-        raise _refuse(str(broken), EXIT_BROKEN_STATE) from None
+    day = guards.run_date(date)
+    chosen_engine = _checked_engine(engine)
+    if inbox is not None and not inbox.is_dir():
+        raise UserError(f"--inbox {inbox} is not a folder")
+    root = _data_root(data, init=init)
+    guards.refuse_going_back(root, day, rerun)
+    with StepProgress(console) as bar:
+        summary = run_comparison(
+            root, day, inbox=inbox, export=export, docs=docs, engine=chosen_engine, progress=bar.step,
+            counts=bar.count,
+        )  # fmt: skip
     render_run_summary(console, root, summary)
 
 
@@ -297,18 +347,13 @@ def rebuild(
 
     Every delivery is landed again from the raw archive in the ledger's order (same delivery numbers, holds and
     releases), the vault is folded again, and the warehouse is built at the latest run date and published."""
-    from ingestion.state import BrokenState
+    from warehouse.cli_progress import StepProgress
     from warehouse.rebuild import rebuild as rebuild_all
-    from warehouse.run import RunBusy
 
+    chosen_engine = _checked_engine(engine)
     root = _data_root(data)
-    try:
-        with console.status("rebuilding …") as status:
-            summary = rebuild_all(root, progress=status.update, engine=_checked_engine(engine))
-    except RunBusy as busy:
-        raise _refuse(str(busy), EXIT_BUSY) from None
-    except BrokenState as broken:
-        raise _refuse(str(broken), EXIT_BROKEN_STATE) from None
+    with StepProgress(console) as bar:
+        summary = rebuild_all(root, progress=bar.step, engine=chosen_engine, counts=bar.count)
     console.print(str(summary), soft_wrap=True)
 
 
@@ -342,7 +387,9 @@ def simulate(
     )  # fmt: skip
 
     root = _data_root(data)
-    run_date = dt.date.fromisoformat(date) if date else None
+    run_date = guards.parse_date(date) if date else None
+    if county is not None and not (len(county) == 6 and county.isdigit()):
+        raise UserError(f"--county {county!r}: expected a 6-digit county code such as 370102")
     try:
         changes = parse_changes(settings)
         with console.status("simulating …") as status:
@@ -353,9 +400,8 @@ def simulate(
             else:
                 result = run_simulation(root, changes, county=county, run_date=run_date, workdir=workdir,
                                         progress=progress)  # fmt: skip
-    except (SimulationError, BuildError) as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(1) from None
+    except BuildError as err:  # the scratch build of the simulation failed: the platform's failure
+        raise SimulationError(f"the simulated build failed: {err}") from None
     if backtest:
         console.print(changes_line(history))
         for table in backtest_tables(history):
@@ -368,5 +414,15 @@ def simulate(
     console.print(totals_line(result))
 
 
+def _known_dataset(dataset: str | None) -> None:
+    if dataset is None:
+        return
+    from ingestion.contracts import all_contracts
+
+    known = sorted(all_contracts())
+    if dataset not in known:
+        raise UserError(f"--dataset {dataset!r} is not a dataset; one of: {', '.join(known)}")
+
+
 if __name__ == "__main__":
-    app()
+    sys.exit(main())

@@ -199,7 +199,7 @@ def publish_spark_marts(spark: SparkSession, root: DataRoot, schema: str = MART_
         for name in names:
             target = out / name
             spark.table(f"`{schema}`.`{name}`").write.mode("overwrite").parquet(str(target))
-            _drop_duckdb_object(conn, schema, name)  # a DuckDB build may have left a view of that name
+            drop_duckdb_object(conn, schema, name)  # a DuckDB build may have left a view of that name
             conn.execute(
                 f'create table {schema}."{name}" as select * from read_parquet(?)', [str(target / "*.parquet")]
             )
@@ -207,7 +207,7 @@ def publish_spark_marts(spark: SparkSession, root: DataRoot, schema: str = MART_
     return names
 
 
-def _drop_duckdb_object(conn: Any, schema: str, name: str) -> None:
+def drop_duckdb_object(conn: Any, schema: str, name: str) -> None:
     found = conn.execute(
         "select table_type from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
     ).fetchone()

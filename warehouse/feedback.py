@@ -21,11 +21,13 @@ from typing import Any
 
 import polars as pl
 
+from ingestion.dates import china_today
 from ingestion.normalise import RowCheck  # (bad-row expression, field, reason code, message)
-from ingestion.settings import DataRoot, china_today
+from ingestion.settings import DataRoot
 from warehouse.exports.layout import COUNTY_CODE_LABEL, NOTES_SHEET, PROVINCE_CODE
 from warehouse.exports.ledger import feedback_file_county, record_feedback_file
 from warehouse.exports.mart import MartMissing, read_tables
+from warehouse.exports.rows import split_warning_ids
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +102,17 @@ def feedback_row_checks(root: DataRoot, county_code: str | None) -> list[RowChec
     expression is true is rejected with the reason code.
     """
     issued = issued_warnings(root)
-    wid = pl.col("warning_id")
+    ids = split_warning_ids(pl.col("warning_id"))  # a merged row of the workbook lists several numbers
+    known = issued["warning_id"].to_list()
     checks: list[RowCheck] = [(
-        (~wid.is_in(issued["warning_id"].to_list())).fill_null(False), "warning_id", UNKNOWN_WARNING,
+        ids.list.eval(~pl.element().is_in(known)).list.any().fill_null(False), "warning_id", UNKNOWN_WARNING,
         "预警编号不存在：平台从未发出该预警",
     )]  # fmt: skip
     if county_code:
-        elsewhere = issued.filter(pl.col("county_code") != county_code)["warning_id"]
+        elsewhere = issued.filter(pl.col("county_code") != county_code)["warning_id"].to_list()
         where = "省级" if county_code == PROVINCE_CODE else f"县区 {county_code}"
         checks.append((
-            wid.is_in(elsewhere.to_list()).fill_null(False), "warning_id", OTHER_COUNTY,
+            ids.list.eval(pl.element().is_in(elsewhere)).list.any().fill_null(False), "warning_id", OTHER_COUNTY,
             f"该预警不属于本表（{where}）派发的预警",
         ))  # fmt: skip
     return checks
@@ -154,12 +157,13 @@ class FeedbackReceipt:
     county_code: str | None
     landing: Any = None  # what the landing returned
     problems: pl.DataFrame = field(default_factory=pl.DataFrame)  # rows failing the checks after landing
+    warnings_answered: int = 0  # warning numbers the landed rows answer (a merged row answers several)
 
     def counts(self) -> dict[str, int]:
         return {
             k: int(getattr(self.landing, k, 0) or 0)
             for k in ("rows_in", "rows_landed", "rows_rejected", "rows_skipped")
-        }
+        } | {"warnings_answered": self.warnings_answered}
 
     @property
     def status(self) -> str:
@@ -225,6 +229,7 @@ def receive_feedback(root: DataRoot, paths: list[Path], today: dt.date | None = 
         receipt = FeedbackReceipt(source, name, county)
         receipt.landing = _land(root, target, feedback_row_checks(root, county))
         receipt.problems = _rejected_by_checks(root, receipt)
+        receipt.warnings_answered = answered_warnings(root, receipt.landing)
         receipts.append(receipt)
     return receipts
 
@@ -233,6 +238,18 @@ def _land(root: DataRoot, target: Path, checks: list[RowCheck]) -> Any:
     from ingestion.landing import land_file
 
     return land_file(root, target, root.inbox, extra_checks=checks)
+
+
+def answered_warnings(root: DataRoot, landing: Any) -> int:
+    """How many warning numbers the landed rows of one feedback delivery answer."""
+    sha = getattr(landing, "sha256", None)
+    if getattr(landing, "status", None) != "landed" or not sha:
+        return 0
+    files = list((root.lake / DATASET).glob(f"cutoff=*/seq=*/{sha}.parquet"))
+    if not files:
+        return 0
+    cells = pl.read_parquet(files[0], columns=["warning_id"])
+    return int(cells.select(split_warning_ids(pl.col("warning_id")).list.len().sum()).item() or 0)
 
 
 def _rejected_by_checks(root: DataRoot, receipt: FeedbackReceipt) -> pl.DataFrame:

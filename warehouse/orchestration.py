@@ -15,7 +15,6 @@ imports this module for every DAG file it parses.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import datetime as dt
 import functools
 import logging
@@ -27,18 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from airflow.sdk import Asset, BaseOperator, CronTriggerTimetable
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from ingestion.dates import CHINA_TZ_NAME, add_months, china_time, china_today
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
 
-TIMEZONE = "Asia/Shanghai"  # departments deliver, and staff work, on China time
+TIMEZONE = CHINA_TZ_NAME  # the DAGs' schedules and start dates
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "ingestion" / "contracts"
 
 WAREHOUSE_POOL = "safetynet_warehouse"  # one slot: DuckDB allows one writer (build, publish)
@@ -141,7 +140,8 @@ def cadence(frequency: str) -> Cadence:
 
 
 def timetable(cron: str) -> CronTriggerTimetable:
-    return CronTriggerTimetable(cron, timezone=TIMEZONE)
+    """A cron in China time; a DAG without a start date then waits for the next time when first unpaused."""
+    return CronTriggerTimetable(cron, timezone=TIMEZONE, run_immediately=False)
 
 
 def landing_timetable(frequency: str) -> CronTriggerTimetable:
@@ -167,19 +167,6 @@ def run_trigger_datasets(datasets: Iterable[DatasetInfo]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- dates
-
-
-def china_time(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(ZoneInfo(TIMEZONE))
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
 
 
 def month_end_before(moment: dt.datetime) -> dt.date:
@@ -240,10 +227,12 @@ class DeliveryStatus:
     pending: tuple[str, ...]  # inbox files (relative names) of the dataset with a cut-off in the window
     landed: tuple[str, ...]  # cut-offs in the window already landed (usable) per the ledger
     other_pending: tuple[str, ...]  # inbox files of the dataset outside the window (landed too)
+    new_rows: bool = False  # a dataset with a database source: its exchange table has rows to pull
+    problem: str | None = None  # why the database source could not be asked (one line, no credentials)
 
     @property
     def delivered(self) -> bool:
-        return bool(self.pending or self.landed)
+        return bool(self.pending or self.landed or self.new_rows)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -253,6 +242,8 @@ class DeliveryStatus:
             "pending": list(self.pending),
             "already_landed": list(self.landed),
             "other_pending": list(self.other_pending),
+            "new_rows": self.new_rows,
+            "problem": self.problem,
         }
 
 
@@ -281,14 +272,37 @@ def landed_cutoffs(ledger: Path, dataset: str) -> list[dt.date]:
     return sorted({dt.date.fromisoformat(str(value)[:10]) for (value,) in rows if value})
 
 
+def has_database_source(root: DataRoot, dataset: str) -> bool:
+    """Whether `<data root>/sources/<dataset>.yaml` says the dataset is pulled from an exchange database."""
+    return (root.root / "sources" / f"{dataset}.yaml").is_file()
+
+
+def new_rows_status(root: DataRoot, dataset: str, through: dt.date) -> tuple[bool, str | None]:
+    """(rows to pull up to `through`?, the problem when the source could not be asked)."""
+    from ingestion.exchange import SourceError, has_new_rows
+
+    try:
+        return has_new_rows(root, dataset, through), None
+    except SourceError as error:
+        log.warning("%s", error)
+        return False, str(error)
+
+
 def delivery_status(root: DataRoot, window: DeliveryWindow) -> DeliveryStatus:
+    """Files of the window in the inbox or landed; for a dataset with a database source, also new rows in its
+    exchange table up to the window's end (the watermark check)."""
     files = pending_files(root.inbox, window.dataset)
     landed = [c for c in landed_cutoffs(root.ledger, window.dataset) if window.covers(c)]
+    new_rows, problem = False, None
+    if has_database_source(root, window.dataset):
+        new_rows, problem = new_rows_status(root, window.dataset, window.end)
     return DeliveryStatus(
         window,
         pending=tuple(name for name, cutoff in files if window.covers(cutoff)),
         landed=tuple(c.isoformat() for c in landed),
         other_pending=tuple(name for name, cutoff in files if not window.covers(cutoff)),
+        new_rows=new_rows,
+        problem=problem,
     )
 
 
@@ -296,7 +310,15 @@ def is_late(status: DeliveryStatus, now: dt.datetime) -> bool:
     return status.window.can_be_late and not status.delivered and now >= status.window.due_at
 
 
-def late_message(window: DeliveryWindow, inbox: Path) -> str:
+def late_message(window: DeliveryWindow, inbox: Path, problem: str | None = None, database: bool = False) -> str:
+    """Why the landing run is red; `database`: the dataset is pulled from an exchange database."""
+    if database or problem is not None:
+        return (
+            f"LATE DELIVERY: no new {window.dataset} rows up to {window.end} in its exchange database by "
+            f"{window.due_at:%Y-%m-%d %H:%M} (China time)"
+            + (f"; the source could not be asked: {problem}" if problem else "")
+            + ". Ask the department (or the sharing platform) to refresh the table; then clear this task."
+        )
     return (
         f"LATE DELIVERY: no {window.dataset} delivery with a cut-off in {window.start}..{window.end} "
         f"reached {inbox} by {window.due_at:%Y-%m-%d %H:%M} (China time). Ask the department for the file; "
@@ -412,12 +434,15 @@ class DeliverySensor(BaseOperator):
         event = event or {}
         if event.get("state") != "delivered":
             window = delivery_window(self.dataset, self.frequency, self._moment(context), self.grace)
-            raise AirflowFailException(late_message(window, DataRoot.from_env().inbox))
+            root = DataRoot.from_env()
+            database = has_database_source(root, self.dataset)
+            raise AirflowFailException(late_message(window, root.inbox, event.get("problem"), database))
         log.info(
-            "delivery of %s: pending %s, already landed %s",
+            "delivery of %s: pending %s, already landed %s, new rows in its database %s",
             self.dataset,
             event.get("pending"),
             event.get("already_landed"),
+            event.get("new_rows"),
         )
         return event
 
@@ -477,12 +502,36 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def land(dataset: str, root: DataRoot | None = None) -> dict[str, Any]:
-    """Land one dataset's deliveries (landing DAG)."""
+def land(dataset: str, found: Mapping[str, Any] | None = None, root: DataRoot | None = None) -> dict[str, Any]:
+    """Land one dataset's deliveries (landing DAG): pull its database source, if it has one, up to the end of
+    the window the sensor waited for (`found`, its XCom), then land its files in the inbox. A source that
+    cannot be pulled fails the task with its one-line reason (nothing was landed from it)."""
     from ingestion.landing import land_inbox
 
-    records = [describe_landing(r) for r in land_inbox(root or DataRoot.from_env(), dataset=dataset)]
+    root = root or DataRoot.from_env()
+    records: list[dict[str, Any]] = []
+    if has_database_source(root, dataset):
+        from ingestion.exchange import pull_dataset
+
+        window = (found or {}).get("window") or [None, None]
+        cutoff = dt.date.fromisoformat(window[1]) if window[1] else None
+        records += _pulled(_pull_or_fail(pull_dataset, root, dataset, cutoff))
+    records += [describe_landing(r) for r in land_inbox(root, dataset=dataset)]
     return _verdict(records, dataset)
+
+
+def _pull_or_fail(pull: Callable[..., Any], *args: Any) -> Any:
+    from ingestion.exchange import SourceError
+
+    try:
+        return pull(*args)
+    except SourceError as error:
+        raise AirflowFailException(f"SOURCE ERROR: {error}") from None
+
+
+def _pulled(outcome: Any) -> list[dict[str, Any]]:
+    log.info("pull of %s from %s: %s %s", outcome.dataset, outcome.source, outcome.status, outcome.message)
+    return [describe_landing(r) for r in outcome.landings]
 
 
 def _verdict(records: list[dict[str, Any]], what: str) -> dict[str, Any]:
@@ -500,14 +549,20 @@ def _verdict(records: list[dict[str, Any]], what: str) -> dict[str, Any]:
 
 
 @_timed
-def land_all(root: DataRoot | None = None) -> dict[str, Any]:
-    """Land whatever waits in the inbox (monitoring run). Never fails on a rejected file: the run goes on
-    with the last good delivery, and the landing shows in the ledger and the log. Keeps the XCom small:
-    counts, and the files that did not land."""
+def land_all(root: DataRoot | None = None, run_date: str | None = None) -> dict[str, Any]:
+    """Pull every database source up to the run date, then land whatever waits in the inbox (monitoring run).
+    Never fails on a rejected file or an unreachable source: the run goes on with the last good delivery, and
+    the problem shows in the ledger and the log (`source_errors`). Keeps the XCom small: counts, and the files
+    that did not land."""
+    from ingestion.exchange import pull_sources
     from ingestion.landing import land_inbox
 
-    summary = _summary([describe_landing(r) for r in land_inbox(root or DataRoot.from_env())])
+    root = root or DataRoot.from_env()
+    outcomes = pull_sources(root, dt.date.fromisoformat(run_date) if run_date else None)
+    records = [record for outcome in outcomes for record in _pulled(outcome)]
+    summary = _summary(records + [describe_landing(r) for r in land_inbox(root)])
     summary["files"] = [f for f in summary["files"] if f.get("status") != "landed"]
+    summary["source_errors"] = [o.message for o in outcomes if o.status == "error"]
     return summary
 
 
@@ -540,7 +595,7 @@ def land_feedback(root: DataRoot | None = None) -> dict[str, Any]:
     from warehouse.feedback import receive_feedback
 
     root = root or DataRoot.from_env()
-    today = dt.date.today()  # the landing dates deliveries by the machine's calendar: so do we
+    today = china_today()  # the landing dates deliveries on China's calendar: so do we
     records = []
     for path in returned_workbooks(root):
         for receipt in receive_feedback(root, [path], today=today):
@@ -602,14 +657,20 @@ def check_dataset(dataset: str, landed: Mapping[str, Any] | None, root: DataRoot
 
 
 @_timed
-def build(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
+def build(run_date: str, root: DataRoot | None = None, run_id: int | None = None) -> dict[str, Any]:
     """dbt build at the run date (warehouse.run.build_step, under the warehouse write lock), after the state
-    check: on a lost lake the task fails with the line saying what is missing, and nothing is built."""
+    check: on a lost lake the task fails with the line saying what is missing, and nothing is built. `run_id`
+    ties the ledger's model and data-test rows to the run."""
+    from ingestion.state import BrokenState
+    from warehouse.build import BlockingTestFailed
     from warehouse.run import build_step, state_step
 
     root = root or DataRoot.from_env()
-    state_step(root)
-    result = build_step(root, dt.date.fromisoformat(run_date))
+    try:
+        state_step(root)
+        result = build_step(root, dt.date.fromisoformat(run_date), run_id=run_id)
+    except (BrokenState, BlockingTestFailed) as err:  # the same state fails again: no retry, the last mart stays
+        raise AirflowFailException(str(err)) from err
     keep = (
         "run_date",
         "seconds",
@@ -619,8 +680,15 @@ def build(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
         "warnings_raised",
         "warnings_by_status",
         "reference_sources",
+        "degraded",
+        "warnings_built",
     )
-    return {name: _jsonable(_field(result, name)) for name in keep}
+    described = {name: _jsonable(_field(result, name)) for name in keep}
+    # the failure policy (docs/failure_policy.md): what was left out, which advisory tests failed
+    described["models_left_out"] = [f"{m.model} ({m.status})" for m in _field(result, "models_left_out") or []]
+    failures = _field(result, "advisory_failures") or []
+    described["advisory_failures"] = {t.test: t.failing_rows for t in failures}
+    return described
 
 
 @_timed
@@ -633,11 +701,42 @@ def publish(root: DataRoot | None = None, run_id: int | None = None) -> dict[str
 
 
 @_timed
+def docs(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
+    """The dbt docs of the models just built, published beside the mart (`published/docs/`), as `safetynet run`."""
+    from warehouse.run import docs_step
+
+    return {"run_date": run_date, "docs": str(docs_step(root or DataRoot.from_env(), dt.date.fromisoformat(run_date)))}
+
+
+def skip_stale_scheduled_run(run_type: Any, run_date: dt.date, root: DataRoot | None = None) -> None:
+    """A scheduled run whose run date the ledger already holds, or has gone past, is skipped.
+
+    Unpausing the DAG after a pause that missed a schedule makes the scheduler create at once the run of the
+    latest missed time (catchup=False still takes the latest interval): when that month was run already, by
+    hand or by `safetynet run`, it would rebuild an old month over a newer register. Manual, asset-triggered and
+    backfill runs are never skipped: they ask for their date on purpose.
+    """
+    if getattr(run_type, "value", run_type) != "scheduled":  # DagRunType or its text
+        return
+    latest = latest_run_date(root or DataRoot.from_env())
+    if latest is not None and run_date <= latest:
+        raise AirflowSkipException(
+            f"run date {run_date} is not after the latest recorded run ({latest}): nothing to do "
+            "(a scheduled run created when the DAG was unpaused); trigger it with a run_date to rerun a month"
+        )
+
+
+@_timed
 def export(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     """County workbooks, province summary and run report of the run date (rewritten whole)."""
     from warehouse.exports import export_run
+    from warehouse.exports.mart import RegisterNotBuilt
 
-    summary = export_run(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
+    try:
+        summary = export_run(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
+    except RegisterNotBuilt as skipped:  # a degraded run without fct_warnings: no workbook goes out
+        log.warning("no exports: %s", skipped)
+        return {"run_date": run_date, "skipped": str(skipped), "files": 0, "county_workbooks": 0}
     log.info("%s", summary)
     files = list(_field(summary, "files") or [])
     return {
@@ -649,7 +748,7 @@ def export(run_date: str, root: DataRoot | None = None) -> dict[str, Any]:
     }
 
 
-RUN_STEPS = ("land_pending", "check", "build", "publish", "export")  # the monitoring run's steps, in order
+RUN_STEPS = ("land_pending", "check", "build", "publish", "docs", "export")  # the monitoring run's steps, in order
 
 
 def start_run(run_date: str, root: DataRoot | None = None) -> int:
@@ -681,6 +780,7 @@ def finish_run(
             warnings_raised=built.get("warnings_raised"),
             warnings_by_status=built.get("warnings_by_status") or {},
             reference_sources=built.get("reference_sources") or [],
+            degraded=bool(built.get("degraded")),
         )
     if (exported := results.get("export")) is not None:
         summary.exports = SimpleNamespace(county_workbooks=[None] * int(exported.get("county_workbooks") or 0))
@@ -689,7 +789,7 @@ def finish_run(
     return {
         "run_id": run_id,
         "run_date": run_date,
-        "status": "failed" if failed else "succeeded",
+        "status": run.run_status(summary, failed),
         "failed_step": failed,
         "steps": summary.steps,
     }
@@ -697,21 +797,9 @@ def finish_run(
 
 def latest_run_date(root: DataRoot) -> dt.date | None:
     """The latest run date the ledger knows: its `runs` table, else the saved warning registers."""
-    if not root.ledger.exists():
-        return None
-    found: list[str] = []
-    con = sqlite3.connect(f"file:{root.ledger}?mode=ro", uri=True, timeout=30)
-    try:
-        for table in ("runs", "warning_register"):
-            try:
-                row = con.execute(f"SELECT max(run_date) FROM {table}").fetchone()
-            except sqlite3.Error:
-                continue  # that table does not exist (yet)
-            if row and row[0]:
-                found.append(str(row[0])[:10])
-    finally:
-        con.close()
-    return dt.date.fromisoformat(max(found)) if found else None
+    from warehouse.guards import latest_recorded_run
+
+    return latest_recorded_run(root)
 
 
 def feedback_run_date(

@@ -6,6 +6,9 @@ run builds. Only keyed data is copied: the mart holds no ID number and no name.
 
 The published file is read-only (0444) in a folder only its owner may write (0755): an analyst's plain
 connection can neither change it nor replace it. Temporary marts of a process that stopped are swept first.
+
+A mart table the latest build could not make is kept from the previous published file and labelled in
+`published_tables` (warehouse/mart_provenance.py, docs/failure_policy.md).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import duckdb
 
 from ingestion import scratch
 from ingestion.settings import DataRoot
+from warehouse import mart_provenance
+from warehouse.build_ledger import latest_build
 from warehouse.lock import warehouse_write_lock
 
 log = logging.getLogger(__name__)
@@ -35,7 +40,6 @@ MART_TABLES = (
     "dim_person",
     "mart_household_monitoring",
 )
-REQUIRED_TABLES = ("fct_warnings", "mart_household_monitoring")
 # ledger table → name in the published mart (spec/OUTPUTS.md §1)
 LEDGER_TABLES = {
     "landings": "ledger_landings",
@@ -44,6 +48,9 @@ LEDGER_TABLES = {
     "holds": "ledger_holds",
     "runs": "ledger_runs",
     "exports": "ledger_exports",
+    "pulls": "ledger_pulls",
+    "run_models": "ledger_run_models",
+    "data_test_results": "ledger_data_tests",
 }
 PUBLISHED_NAME = "monitoring.duckdb"
 MART_MODE = 0o444  # read-only for everyone, its owner included
@@ -66,7 +73,7 @@ def publish(root: DataRoot) -> PublishResult:
     tmp = prepare_published_folder(root)
     try:
         with warehouse_write_lock(root):  # no build may write while we read the warehouse
-            counts = _write_copy(root, tmp)
+            counts = _write_copy(root, tmp, target if target.exists() else None)
         _fsync(tmp)
         os.chmod(tmp, MART_MODE)
         os.replace(tmp, target)
@@ -87,15 +94,20 @@ def prepare_published_folder(root: DataRoot) -> Path:
     return scratch.temp_path(published_path(root))
 
 
-def _write_copy(root: DataRoot, tmp: Path) -> dict[str, int]:
+def _write_copy(root: DataRoot, tmp: Path, previous: Path | None) -> dict[str, int]:
     con = duckdb.connect(str(tmp))
     try:
         con.execute(f"ATTACH '{root.warehouse_db}' AS wh (READ_ONLY)")
         counts = {name: _copy_mart_table(con, name) for name in MART_TABLES}
-        missing = [name for name in REQUIRED_TABLES if counts[name] < 0]
-        if missing:
-            raise RuntimeError(f"warehouse {root.warehouse_db} lacks {', '.join(missing)}: build first")
+        if previous is not None:
+            con.execute(f"ATTACH '{previous}' AS prev (READ_ONLY)")
+        counts.update(_keep_missing_tables(con, root, counts, previous is not None))
+        if all(rows < 0 for rows in counts.values()):
+            raise RuntimeError(f"warehouse {root.warehouse_db} holds no mart table: build first")
+        mart_provenance.copy_stored_failures(con, root, latest_build(root))
         con.execute("DETACH wh")
+        if previous is not None:
+            con.execute("DETACH prev")
         counts.update(_copy_ledger(con, root))
         con.execute("CHECKPOINT")
     finally:
@@ -103,16 +115,39 @@ def _write_copy(root: DataRoot, tmp: Path) -> dict[str, int]:
     return {name: rows for name, rows in counts.items() if rows >= 0}
 
 
-def _copy_mart_table(con: duckdb.DuckDBPyConnection, name: str) -> int:
-    """Copy one relation from whichever warehouse schema dbt built it in; -1 when absent."""
+def _keep_missing_tables(
+    con: duckdb.DuckDBPyConnection, root: DataRoot, counts: dict[str, int], has_previous: bool
+) -> dict[str, int]:
+    """Mart tables absent from the warehouse (the latest build could not make them) copied from the previous
+    published file when it has them, and `published_tables`: which run built each table published."""
+    build = latest_build(root)
+    earlier = mart_provenance.earlier_provenance(con, "prev") if has_previous else {}
+    rows, kept = [], {}
+    for name, count in counts.items():
+        if count >= 0:
+            rows.append(mart_provenance.current(name, build, count))
+            continue
+        kept[name] = _copy_mart_table(con, name, catalog="prev") if has_previous else -1
+        copied = kept[name] if kept[name] >= 0 else None
+        rows.append(mart_provenance.kept(name, earlier.get(name), build, copied))
+        log.warning(
+            "%s: not built by the latest build; %s", name, "previous copy kept" if copied is not None else "absent"
+        )
+    kept[mart_provenance.TABLE] = mart_provenance.write_provenance(con, rows)
+    return kept
+
+
+def _copy_mart_table(con: duckdb.DuckDBPyConnection, name: str, catalog: str = "wh") -> int:
+    """Copy one relation from whichever schema of `catalog` holds it (dbt's schema in the warehouse); -1 when
+    absent."""
     found = con.execute(
-        "SELECT table_schema FROM information_schema.tables WHERE table_catalog = 'wh' AND table_name = ? "
+        "SELECT table_schema FROM information_schema.tables WHERE table_catalog = ? AND table_name = ? "
         "ORDER BY table_schema LIMIT 1",
-        [name],
+        [catalog, name],
     ).fetchone()
     if found is None:
         return -1
-    con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM wh."{found[0]}"."{name}"')
+    con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM {catalog}."{found[0]}"."{name}"')
     return con.execute(f'SELECT count(*) FROM main."{name}"').fetchone()[0]
 
 

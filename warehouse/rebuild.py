@@ -27,6 +27,8 @@ from warehouse.run import one_run_at_a_time, prepare_data_root
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+# counts(done, total, unit, detail): as warehouse.run.Counts (deliveries re-landed, dbt nodes built)
+Counts = Callable[[int, int | None, str, str], None]
 
 
 @dataclass
@@ -54,26 +56,38 @@ def latest_register_date(root: DataRoot) -> dt.date | None:
     return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
 
-def rebuild(root: DataRoot, progress: Progress | None = None, engine: str | None = None) -> RebuildSummary:
-    """Re-land every delivery from raw/, fold the vault, check the state, rebuild and publish the warehouse."""
+def rebuild(
+    root: DataRoot, progress: Progress | None = None, engine: str | None = None, counts: Counts | None = None
+) -> RebuildSummary:
+    """Re-land every delivery from raw/, fold the vault, check the state, rebuild and publish the warehouse.
+    `progress(step)` is told each step as it starts, `counts(...)` how far re-landing and the build are."""
     from warehouse.build import build
     from warehouse.publish import publish
     from warehouse.state import verify_state
 
     say = progress or log.info
     started = time.perf_counter()
+
+    def relanded_so_far(done: int, total: int, name: str) -> None:
+        if counts:
+            counts(done, total, "deliveries", name)
+
+    def built_so_far(done: int, total: int) -> None:
+        if counts:
+            counts(done, total, "dbt nodes", "models and tests")
+
     with one_run_at_a_time(root, "rebuild"):
         prepare_data_root(root)
         with scratch.work_dir(root) as work, landing_lock(root):
-            say("landing every delivery again from raw/ …")
-            relanded = reland_all(root, work, lambda n, total, name: say(f"re-landing {n}/{total} {name}"))
-        say("checking the state …")
+            say("reland")
+            relanded = reland_all(root, work, relanded_so_far)
+        say("state")
         verify_state(root)
         summary = RebuildSummary(relanded, latest_register_date(root))
         if summary.run_date is not None:
-            say(f"building the warehouse for {summary.run_date} …")
-            summary.build = build(root, summary.run_date, full_refresh=True, engine=engine)
-            say("publishing …")
+            say("build")
+            summary.build = build(root, summary.run_date, full_refresh=True, engine=engine, progress=built_so_far)
+            say("publish")
             summary.published = publish(root)
     summary.seconds = round(time.perf_counter() - started, 1)
     log.info("%s", summary)

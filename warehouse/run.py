@@ -3,7 +3,9 @@
 Each step is a function of its own so that the Airflow DAGs call exactly what the command line calls.
 `run_comparison` chains them and records the run in the ledger (`runs`). A failed step leaves the last
 published mart in place (publish only swaps in a complete file), and rerunning the same date finishes
-the job with the same result: every step is idempotent.
+the job with the same result: every step is idempotent. A build that had to leave models out (failure
+policy, docs/failure_policy.md) still publishes the rest; the run is then `degraded`, and the county
+workbooks go out whenever `fct_warnings` was built.
 
 Around the steps (docs/internals.md, "A run's guards"): one run at a time per data root (a second is refused
 with one line), runs left `running` by a killed process are marked `interrupted`, debris of stopped processes is
@@ -35,6 +37,8 @@ from ingestion.settings import DataRoot
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+# counts(done, total, unit, detail): how far the current step is (landing: files; build: dbt nodes)
+Counts = Callable[[int, int | None, str, str], None]
 
 _RUNS_DDL = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -42,7 +46,9 @@ CREATE TABLE IF NOT EXISTS runs (
     run_date TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT NOT NULL,            -- running, publishing, succeeded, failed, interrupted
+    -- running, publishing (its mart being published), succeeded, degraded (models left out: run_models),
+    -- failed, interrupted (its process stopped; found by the next run)
+    status TEXT NOT NULL,
     failed_step TEXT,
     error TEXT,
     step_seconds TEXT,               -- JSON {step: seconds}
@@ -76,10 +82,25 @@ def state_step(root: DataRoot) -> None:
     verify_state(root)
 
 
-def land_step(root: DataRoot, inbox: Path | None = None, progress: Callable | None = None) -> list[Any]:
+def land_step(
+    root: DataRoot,
+    inbox: Path | None = None,
+    counts: Counts | None = None,
+    dataset: str | None = None,
+    cutoff: dt.date | None = None,
+    pull: bool = True,
+) -> list[Any]:
+    """Pull every exchange-database source (up to `cutoff`; unless `pull` is false), then land the inbox. A source
+    that cannot be pulled is logged (one line) and the run goes on with what was landed before, as with a late file."""
+    from ingestion.exchange import pull_sources
     from ingestion.landing import land_inbox
 
-    return land_inbox(root, inbox=inbox, progress=progress)
+    def progress(done: int, total: int, file_name: str, rows: int) -> None:
+        if counts:
+            counts(done, total, "files", f"{rows:,} rows · {file_name}" if file_name else f"{rows:,} rows")
+
+    pulled = [landing for outcome in pull_sources(root, cutoff) for landing in outcome.landings] if pull else []
+    return pulled + land_inbox(root, inbox=inbox, dataset=dataset, progress=progress if counts else None)
 
 
 def check_step(root: DataRoot) -> Any:
@@ -88,10 +109,20 @@ def check_step(root: DataRoot) -> Any:
     return check_pending(root)
 
 
-def build_step(root: DataRoot, run_date: dt.date, engine: str | None = None) -> Any:
+def build_step(
+    root: DataRoot,
+    run_date: dt.date,
+    engine: str | None = None,
+    run_id: int | None = None,
+    counts: Counts | None = None,
+) -> Any:
     from warehouse.build import build
 
-    return build(root, run_date, engine=engine)
+    def progress(done: int, total: int) -> None:
+        if counts:
+            counts(done, total, "dbt nodes", "models and tests")
+
+    return build(root, run_date, engine=engine, run_id=run_id, progress=progress if counts else None)
 
 
 def publish_step(root: DataRoot) -> Any:
@@ -121,9 +152,12 @@ def run_comparison(
     export: bool = True,
     docs: bool = True,
     engine: str | None = None,
+    counts: Counts | None = None,
 ) -> RunSummary:
-    """Land what is in the inbox, check it, build the mart at `run_date` (on `engine`, else $SAFETYNET_ENGINE,
-    else DuckDB), publish it (with its dbt docs), export the workbooks and the report."""
+    """Pull the database sources up to `run_date` and land what is in the inbox, check it, build the mart at
+    `run_date` (on `engine`, else $SAFETYNET_ENGINE, else DuckDB), publish it (with its dbt docs), export the
+    workbooks and the report. `progress(step)` is told each step as it starts, `counts(...)` how far landing and
+    the build are."""
     summary = RunSummary(run_date)
     say = progress or (lambda message: log.info(message))
     with one_run_at_a_time(root):
@@ -132,9 +166,9 @@ def run_comparison(
         record_run_owner(root, run_id)
         steps: list[tuple[str, Callable[[], Any], str]] = [
             ("state", lambda: state_step(root), "state"),
-            ("land", lambda: land_step(root, inbox), "landings"),
+            ("land", lambda: land_step(root, inbox, counts, cutoff=run_date), "landings"),
             ("check", lambda: check_step(root), "checks"),
-            ("build", lambda: build_step(root, run_date, engine), "build"),
+            ("build", lambda: build_step(root, run_date, engine, run_id, counts), "build"),
             ("publish", lambda: publish_marked(root, run_id), "published"),
         ]
         if docs:
@@ -145,6 +179,9 @@ def run_comparison(
         try:
             with scratch.work_dir(root):
                 for current, step, attribute in steps:
+                    if current == "export" and not warnings_built(summary):
+                        say("export skipped: fct_warnings was not built")
+                        continue
                     say(current)
                     started = time.perf_counter()
                     setattr(summary, attribute, step())
@@ -154,6 +191,18 @@ def run_comparison(
             raise
         finish_run(root, run_id, summary)
     return summary
+
+
+def warnings_built(summary: RunSummary) -> bool:
+    """Whether this run's build made fct_warnings (else no workbook may go out: the register would be older)."""
+    return summary.build is None or bool(getattr(summary.build, "warnings_built", True))
+
+
+def run_status(summary: RunSummary, failed_step: str | None) -> str:
+    """failed (a step raised), degraded (the build left models out), else succeeded."""
+    if failed_step:
+        return "failed"
+    return "degraded" if getattr(summary.build, "degraded", False) else "succeeded"
 
 
 def _describe(err: BaseException) -> str:
@@ -180,7 +229,7 @@ def finish_run(
     build = summary.build
     values = {
         "finished_at": _now(),
-        "status": "failed" if failed_step else "succeeded",
+        "status": run_status(summary, failed_step),
         "failed_step": failed_step,
         "error": error,
         "step_seconds": json.dumps(summary.steps),

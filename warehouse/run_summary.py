@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ingestion.settings import DataRoot
 from warehouse.exports.mart import MartBusy, MartMissing, open_published
+from warehouse.failure_view import read_failures, summary_lines
 from warehouse.publish import published_path
 from warehouse.run import RunSummary
 
@@ -28,6 +29,8 @@ def render_run_summary(console: Console, root: DataRoot, summary: RunSummary) ->
     identification = _identification_counts(root)
     if identification:
         console.print("identification: " + ", ".join(f"{k} {v}" for k, v in identification))
+    if summary.published is not None:
+        _print_failures(console, root, summary)
     if summary.exports is not None:
         console.print(
             f"exports: {len(summary.exports.county_workbooks)} county workbooks, "
@@ -36,6 +39,18 @@ def render_run_summary(console: Console, root: DataRoot, summary: RunSummary) ->
     console.print(f"published: {published_path(root)}")
     if summary.docs is not None:
         console.print(f"dbt docs: {summary.docs}")
+
+
+def _print_failures(console: Console, root: DataRoot, summary: RunSummary) -> None:
+    """What the run could not do (docs/failure_policy.md), in Chinese: missing parts and since when, rules not
+    evaluated, models that errored, advisory data tests that failed."""
+    failures = read_failures(root, summary.run_date)
+    if failures.degraded:
+        console.print("[bold yellow]本次运行为降级运行（degraded）：以下部分未能生成，其余照常发布[/bold yellow]")
+    for line in summary_lines(failures):
+        console.print(f"  · {line}", soft_wrap=True)
+    if summary.build is not None and not getattr(summary.build, "warnings_built", True):
+        console.print("[bold yellow]本次未导出县区预警清单：预警台账（fct_warnings）未能生成[/bold yellow]")
 
 
 def _steps_table(summary: RunSummary) -> Table:

@@ -48,6 +48,9 @@ FRIENDLY_NAMES: dict[str, str] = {
     "W08.age_min": "w08_student_age_min",
     "W08.age_max": "w08_student_age_max",
     "W08.amount": "w08_self_paid",
+    "W09.vehicles": "edge_max_vehicles",
+    "W10.dwellings": "edge_max_extra_properties",
+    "W11.capital": "w11_capital",
     "D01.amount": "d01_self_paid",
     "D02.amount": "d02_loss",
     "age.min": "working_age_min",
@@ -215,6 +218,7 @@ class Simulation:
     baseline: pl.DataFrame  # the register the run saved (ledger)
     simulated: pl.DataFrame  # fct_warnings recomputed with the changes
     seconds: float
+    before: dict[str, str] = field(default_factory=dict)  # parameter → the value(s) in force at the run
 
     def by_county(self) -> pl.DataFrame:
         return compare_warnings(self.baseline, self.simulated, self.run_date)
@@ -251,8 +255,9 @@ def simulate(
         baseline = _register(scratch, date)
         mode = _build(root, scratch, date, say, fast=True)
         simulated = _read_simulated(scratch)
-    return Simulation(date, list(changes), county, mode, baseline, simulated,
-                      round(time.perf_counter() - started, 1))  # fmt: skip
+    before = values_in_force(root, changes, county, date)
+    seconds = round(time.perf_counter() - started, 1)
+    return Simulation(date, list(changes), county, mode, baseline, simulated, seconds, before)
 
 
 def _prepare(root: DataRoot, scratch: DataRoot, changes: Sequence[Change], county: str | None) -> list[dt.date]:
@@ -367,6 +372,7 @@ class Backtest:
     baselines: dict[dt.date, pl.DataFrame] = field(repr=False)
     simulated: dict[dt.date, pl.DataFrame] = field(repr=False)
     seconds: float = 0.0
+    before: dict[str, str] = field(default_factory=dict)  # parameter → the value(s) in force at the last run
 
     def per_run(self) -> pl.DataFrame:
         """For each run, rule and level: warnings raised (first raised at that run) and held, as run and simulated."""
@@ -458,4 +464,26 @@ def backtest(
             _build(root, scratch, date, say, fast=False)
             simulated[date] = _read_simulated(scratch)
             save_register(scratch, date, simulated[date])  # the scratch ledger: the next run carries it on
-    return Backtest(list(changes), county, dates, baselines, simulated, round(time.perf_counter() - started, 1))
+    before = values_in_force(root, changes, county, dates[-1])
+    return Backtest(list(changes), county, dates, baselines, simulated, round(time.perf_counter() - started, 1), before)
+
+
+def values_in_force(root: DataRoot, changes: Sequence[Change], county: str | None, on: dt.date) -> dict[str, str]:
+    """What each changed parameter is now, at the run date: the county's value with `county`, else the
+    province's values (one value, or the range when city or county overrides differ)."""
+    from ingestion.reference import load_reference
+
+    resolved = load_reference(root).parameters_at(on)
+    shown = {}
+    for change in changes:
+        rows = resolved.filter(pl.col("parameter") == change.parameter)
+        if county is not None:
+            rows = rows.filter(pl.col("county_code") == county)
+        values = sorted({Decimal(v).normalize() for v in rows["value"].to_list()})
+        if not values:
+            shown[change.parameter] = "?"
+        elif len(values) == 1:
+            shown[change.parameter] = format(values[0], "f")
+        else:
+            shown[change.parameter] = f"{format(values[0], 'f')}–{format(values[-1], 'f')} (by county)"
+    return shown

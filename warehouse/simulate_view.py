@@ -28,8 +28,14 @@ def _signed(n: int, sign: str) -> str:
 
 
 def changes_line(result: Simulation | Backtest) -> str:
+    """`W01.amount (w01_floor): 20000 → 15000 — the whole province`: each change with the value it replaces."""
     where = f"county {result.county} only" if result.county else "the whole province"
-    return "; ".join(str(c) for c in result.changes) + f" — {where}"
+    shown = []
+    for change in result.changes:
+        name = change.name if change.name == change.parameter else f"{change.name} ({change.parameter})"
+        before = result.before.get(change.parameter, "?")
+        shown.append(f"{name}: {before} → {format(change.value, 'f')}")
+    return "; ".join(shown) + f" — {where}"
 
 
 def simulation_tables(result: Simulation, names: dict[str, str]) -> list[Table]:

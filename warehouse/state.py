@@ -58,7 +58,9 @@ def describe(problems: list[Problem]) -> str:
 
 
 def _label(kind: str, count: int) -> str:
-    label = {"register": "saved register", "secret": "pseudonymisation secret"}.get(kind, f"{kind} file")
+    label = {"register": "saved register", "secret": "pseudonymisation secret", "persons": "vault file"}.get(
+        kind, f"{kind} file"
+    )
     return label + ("s" if count > 1 else "")
 
 

@@ -37,7 +37,7 @@
 {%- endmacro %}
 
 
-{#- Every rule parameter the models read (spec/EXTRACTS.md §4), pivoted one column each. -#}
+{#- Every rule parameter the models read (spec/EXTRACTS.md §4, docs/verification.md), pivoted one column each. -#}
 {% macro parameter_names() -%}
     {{ return([
         'working_age_min', 'working_age_max',
@@ -47,7 +47,7 @@
         'w05_months', 'w05_tekun_multiplier',
         'w06_grace_months',
         'w08_student_age_min', 'w08_student_age_max', 'w08_self_paid',
-        'd01_self_paid', 'd02_loss',
+        'd01_self_paid', 'd02_loss', 'w11_capital',
         'tekun_income_multiplier', 'tekun_elderly_age', 'tekun_child_age',
         'dibao_asset_months', 'edge_asset_months', 'edge_max_vehicles', 'edge_max_extra_properties',
         'edge_income_multiplier', 'rigid_expense_ratio',

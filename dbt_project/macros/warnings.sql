@@ -26,3 +26,23 @@
         else {{ params_alias }}.deadline_yellow_working_days
     end
 {%- endmacro %}
+
+
+{#-
+  The rule models to union this run: all of them but those of the rules in var `rules_not_evaluated` (rule codes,
+  e.g. ["W08"]; warehouse/build.py sets it when a rule model could not be built).
+-#}
+{% macro rules_evaluated(rule_models) -%}
+    {%- set skipped = var('rules_not_evaluated', []) | map('upper') | list -%}
+    {%- set kept = [] -%}
+    {%- for model in rule_models if rule_code_of(model) not in skipped -%}
+        {%- do kept.append(model) -%}
+    {%- endfor -%}
+    {{ return(kept) }}
+{%- endmacro %}
+
+
+{#- The rule code of a rule model: int_warning_w08_missed_entitlement → W08. -#}
+{% macro rule_code_of(model_name) -%}
+    {{ return(model_name.split('_')[2] | upper) }}
+{%- endmacro %}

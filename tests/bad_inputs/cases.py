@@ -314,6 +314,16 @@ CASES: list[Case] = [
         [Expect(F, "landed", None, (N, N - 1, 1, 0), rejections=[(3, 6, "与户主关系", "unknown_enum")])],
     ),
     Case(
+        "rows with no value in any field (a spreadsheet's leftovers) are not data rows",
+        lambda d: _write(
+            d,
+            F,
+            _member_csv(rows=[*_member_rows()[:2], [""] * len(HEAD), *_member_rows(2, 2), [" "] * len(HEAD)])
+            + (",," * len(HEAD) + "\n").encode(),
+        ),
+        [Expect(F, "landed", None, OK)],
+    ),
+    Case(
         "a re-delivery rejected whole replaces nothing",
         lambda d: (
             _write(d, F, _member_csv(), mtime=1_000),

@@ -39,6 +39,8 @@ def valid_value(col: Column, i: int) -> str:
         return "370102"
     if col.kind == "enum":
         return next(iter(col.values))
+    if col.length is not None:  # a code of fixed length (VIN 17, 不动产单元号 28, 统一社会信用代码 18), unique per row
+        return f"{col.field[0].upper()}{i:0{col.length - 1}d}"
     return f"{col.field.upper()}{i:06d}"
 
 

@@ -104,16 +104,32 @@ class WrongRun(ValueError):
     """The published mart was built for another run date than the one asked for."""
 
 
+class RegisterNotBuilt(WrongRun):
+    """The run could not build fct_warnings: the published register is an earlier run's (no workbook goes out)."""
+
+
 def check_run_date(warnings: pl.DataFrame, dim_household: pl.DataFrame | None, run_date: dt.date) -> None:
     """Refuse to export run D from a mart built for another run: statuses and overdue depend on it."""
     built = None
     if dim_household is not None and "run_date" in dim_household.columns and dim_household.height:
         built = dim_household.select(typed(dim_household, "run_date", pl.Date())).to_series().max()
     if built is not None and built != run_date:
-        raise WrongRun(f"the published mart is for run {built}, not {run_date}: export {built} or run {run_date}")
+        raise WrongRun(
+            f"the published mart is for run {built}, not {run_date}: export {built}, or run {run_date} first"
+        )
     latest = warnings["last_run_date"].max() if warnings.height else None
     if built is None and latest is not None and latest > run_date:
-        raise WrongRun(f"the published register has runs up to {latest}, after {run_date}")
+        raise WrongRun(f"the published mart holds runs up to {latest}, not {run_date}: export {latest}")
+
+
+def check_register_run(register: pl.DataFrame, run_date: dt.date) -> None:
+    """Refuse a register another run built: a degraded run that could not build fct_warnings publishes the previous
+    one (docs/failure_policy.md), and its warnings must not go out again as this run's."""
+    if "run_date" not in register.columns or register.is_empty():
+        return
+    built = register.select(typed(register, "run_date", pl.Date())).to_series().max()
+    if built != run_date:
+        raise RegisterNotBuilt(f"the published fct_warnings is of run {built}, not {run_date}: not built by this run")
 
 
 def warnings_and_households(root: DataRoot, run_date: dt.date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -124,6 +140,7 @@ def warnings_and_households(root: DataRoot, run_date: dt.date | None = None) -> 
     warnings = conform(tables["fct_warnings"], WARNING_COLUMNS, "fct_warnings")
     dim = tables["dim_household"]
     if run_date is not None:
+        check_register_run(tables["fct_warnings"], run_date)
         check_run_date(warnings, dim, run_date)
     if dim is not None and "head_person_key" not in dim.columns and "head_key" in dim.columns:
         dim = dim.rename({"head_key": "head_person_key"})  # the mart names it after the lake column

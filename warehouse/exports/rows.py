@@ -13,6 +13,11 @@ from warehouse.exports.layout import HEADERS, LEVEL_RANK, OPEN_STATUSES, RULE_NA
 # internal columns carried beside the Chinese ones (not written to the workbook)
 COUNTY = "_county_code"
 TOWNSHIP = "_township_code"
+EPISODE = "_episode"
+SUBJECT = "_person_key"
+WARNINGS = "_warnings"  # how many warnings a workbook row stands for (several once monthly ones are merged)
+MONTHLY_EPISODE = "month:"  # spec/OUTPUTS.md §4: W06 and W07(b) raise one warning per payment month
+ID_SEPARATOR = "\n"  # the 预警编号 of a merged row: one number per line
 
 
 def open_warnings(warnings: pl.DataFrame) -> pl.DataFrame:
@@ -74,6 +79,7 @@ def workbook_rows(
         pl.col("subject_id").alias("对象身份证号"),
         pl.col("category").alias("救助类别"),
         pl.col("evidence").alias("触发依据"),
+        pl.lit(None, dtype=pl.String).alias("涉及月份"),
         pl.col("raised_on").alias("首次预警日期"),
         pl.col("deadline").alias("核查期限"),
         pl.col("status").alias("状态"),
@@ -81,12 +87,54 @@ def workbook_rows(
         *[pl.lit(None, dtype=pl.String).alias(h) for h in HEADERS[HEADERS.index("核查结果") :]],
         pl.col("county_code").alias(COUNTY),
         pl.col("township_code").alias(TOWNSHIP),
-    ).sort(
-        pl.col("核查期限"),
-        pl.col("预警等级").replace_strict(LEVEL_RANK, default=len(LEVEL_RANK), return_dtype=pl.Int8),
-        pl.col("预警编号"),
-        nulls_last=True,
-    )
+        pl.col("episode").alias(EPISODE),
+        pl.col("person_key").alias(SUBJECT),
+        pl.lit(1, dtype=pl.UInt32).alias(WARNINGS),
+    ).pipe(_in_order)
+
+
+def _level_rank(level: pl.Expr) -> pl.Expr:
+    return level.replace_strict(LEVEL_RANK, default=len(LEVEL_RANK), return_dtype=pl.Int8)
+
+
+def _in_order(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.sort(pl.col("核查期限"), _level_rank(pl.col("预警等级")), pl.col("预警编号"), nulls_last=True)
+
+
+def merge_monthly(rows: pl.DataFrame) -> pl.DataFrame:
+    """One workbook row per subject and rule where the rule raises a warning per month (W06, W07(b)).
+
+    The row lists every month (涉及月份) and every warning number (预警编号, one per line), the evidence
+    of each month, the earliest raised date and deadline, the highest level, and 逾期 when any month is
+    overdue: staff check the person once and one answer closes them all (the feedback model applies it to
+    each number).
+    """
+    monthly = pl.col(EPISODE).fill_null("").str.starts_with(MONTHLY_EPISODE)
+    singles, repeated = rows.filter(~monthly), rows.filter(monthly)
+    if repeated.is_empty():
+        return rows
+    group = ["规则编号", "子类", SUBJECT, "家庭编号", COUNTY, TOWNSHIP]
+    ordered = repeated.with_columns(pl.col(EPISODE).str.strip_prefix(MONTHLY_EPISODE).alias("_month")).sort("_month")
+    merged = ordered.group_by(group, maintain_order=True).agg(
+        pl.col("预警编号").str.join(ID_SEPARATOR),
+        pl.col("预警等级").sort_by(_level_rank(pl.col("预警等级"))).first(),
+        pl.col("触发依据").str.join(ID_SEPARATOR),
+        pl.col("_month").str.join("、").alias("涉及月份"),
+        pl.col("首次预警日期").min(),
+        pl.col("核查期限").min(),
+        pl.when((pl.col("状态") == "逾期").any()).then(pl.lit("逾期")).otherwise(pl.lit("待核查")).alias("状态"),
+        pl.col(EPISODE).first(),
+        pl.col(WARNINGS).sum(),
+        pl.exclude(*group, "预警编号", "预警等级", "触发依据", "涉及月份", "首次预警日期", "核查期限", "状态",
+                   EPISODE, WARNINGS, "_month").first(),
+    )  # fmt: skip
+    return _in_order(pl.concat([singles, merged.select(rows.columns)], how="vertical_relaxed"))
+
+
+def split_warning_ids(cell: pl.Expr) -> pl.Expr:
+    """The warning numbers a returned 预警编号 cell holds (a merged row lists several; any of these
+    separators, as a spreadsheet or a clerk may leave them)."""
+    return cell.str.replace_all(r"[\s,，、;；]+", " ").str.strip_chars().str.split(" ")
 
 
 def summary_by_township(rows: pl.DataFrame, no_township: str = "（无乡镇）") -> pl.DataFrame:

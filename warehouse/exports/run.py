@@ -25,12 +25,12 @@ from ingestion import scratch
 from ingestion.private import private_dir, private_file
 from ingestion.reference import Reference, load_reference
 from ingestion.settings import DataRoot
+from ingestion.vault import identities
 from warehouse.exports import province
 from warehouse.exports.layout import LEVELS, PROVINCE_CODE, PROVINCE_NAME, workbook_name
 from warehouse.exports.ledger import ExportRecord, move_export_records, record_exports
 from warehouse.exports.mart import warnings_and_households
-from warehouse.exports.rows import COUNTY, open_warnings, summary_by_township, workbook_rows
-from warehouse.exports.vault import identities
+from warehouse.exports.rows import COUNTY, merge_monthly, open_warnings, summary_by_township, workbook_rows
 from warehouse.exports.workbook import (
     Dispatch,
     write_atomically,
@@ -117,11 +117,17 @@ def _rows(root: DataRoot, warnings: pl.DataFrame, households: pl.DataFrame, refe
         households.select("household_id", "head_person_key"), on="household_id", how="left"
     )
     people = identities(root, [*open_["person_key"].to_list(), *open_["head_person_key"].to_list()])
-    return workbook_rows(warnings, households, people, township_names=_township_names(reference))
+    return workbook_rows(
+        warnings,
+        households,
+        people,
+        township_names=_township_names(reference),
+        village_names=dict(reference.villages.iter_rows()),
+    )
 
 
 def _township_names(reference: Reference) -> dict[str, str]:
-    """Township names where the regions file has them (the shipped one has codes only)."""
+    """Township names where the regions file has them (the shipped one names every township)."""
     regions = reference.regions
     if "township_name" not in regions.columns:
         return {}
@@ -150,7 +156,7 @@ def _county_workbooks(folder: Path, rows: pl.DataFrame, reference: Reference, ru
         path = folder / workbook_name(county_code, dispatch.county_name, run_date.isoformat())
 
         def fill(book, fmt, group=group, dispatch=dispatch):  # noqa: ANN001 - xlsxwriter objects
-            write_list_sheet(book, fmt, group)
+            write_list_sheet(book, fmt, merge_monthly(group))
             write_table_sheet(book, fmt, "汇总", summary_by_township(group), total_row=True)
             write_notes_sheet(book, fmt, dispatch, group)
 
@@ -166,7 +172,8 @@ def _province_workbook(folder: Path, rows: pl.DataFrame, reference: Reference, r
     path = folder / workbook_name(PROVINCE_CODE, PROVINCE_NAME, run_date.isoformat())
 
     def fill(book, fmt):  # noqa: ANN001 - xlsxwriter objects
-        write_list_sheet(book, fmt, own)  # first sheet: the province-level warnings, answerable like a county's
+        # first sheet: the province-level warnings, answerable like a county's
+        write_list_sheet(book, fmt, merge_monthly(own))
         write_table_sheet(book, fmt, "市汇总", province.by_city(placed), total_row=True)
         write_table_sheet(book, fmt, "县区汇总", province.by_county(placed), total_row=True)
         write_table_sheet(book, fmt, "规则汇总", province.by_rule(placed), total_row=True)

@@ -26,13 +26,16 @@ from warehouse.exports.layout import (
     HEADERS,
     LIST_SHEET,
     NOTES_SHEET,
+    PRINT_WIDTHS,
     allowed_answers,
 )
 
 LEVEL_FILLS = {"红": "#FF4D4F", "橙": "#FFA940", "黄": "#FFE066"}
 ANSWER_FILL = "#EAF3FF"
 DATE_FORMAT = "yyyy-mm-dd"
-MIN_WIDTH, MAX_WIDTH, LONG_WIDTH = 6, 28, 48
+MIN_WIDTH, MAX_WIDTH = 6, 28
+LINE_HEIGHT = 15.75  # points per wrapped line at the 11 pt body font (Chinese glyphs need a little more than 15)
+NOTES_WIDTHS = (22, 96)
 WORKBOOK_MODE = 0o600  # names and ID numbers: owner-only, like the vault and the quarantine
 EARLIEST_CHECK, LATEST_CHECK = dt.date(2020, 1, 1), dt.date(2099, 12, 31)
 
@@ -62,16 +65,18 @@ class _Formats:
                            "text_wrap": True, "valign": "vcenter", "align": "center"})  # fmt: skip
         self.answer_header = add({"bold": True, "bg_color": "#2E75B6", "font_color": "#FFFFFF", "border": 1,
                                   "text_wrap": True, "valign": "vcenter", "align": "center"})  # fmt: skip
-        self.text = add({"num_format": "@", "valign": "top"})
+        # every cell of the list wraps: a printed page shows the whole text, never a clipped one
+        self.text = add({"num_format": "@", "valign": "top", "text_wrap": True})
         self.wrap = add({"text_wrap": True, "valign": "top"})
         self.date = add({"num_format": DATE_FORMAT, "valign": "top", "align": "left"})
-        self.overdue = add({"bold": True, "font_color": "#C00000", "valign": "top"})
-        self.plain = add({"valign": "top"})
-        self.answer = add({"bg_color": ANSWER_FILL, "border": 1, "border_color": "#BFBFBF", "valign": "top"})
+        self.overdue = add({"bold": True, "font_color": "#C00000", "valign": "top", "text_wrap": True})
+        self.plain = add({"valign": "top", "text_wrap": True})
+        self.answer = add({"bg_color": ANSWER_FILL, "border": 1, "border_color": "#BFBFBF", "valign": "top",
+                           "text_wrap": True})  # fmt: skip
         self.answer_date = add({"bg_color": ANSWER_FILL, "border": 1, "border_color": "#BFBFBF",
                                 "num_format": DATE_FORMAT, "valign": "top"})  # fmt: skip
         self.levels = {
-            level: add({"bg_color": fill, "bold": True, "align": "center", "valign": "top"})
+            level: add({"bg_color": fill, "bold": True, "align": "center", "valign": "top", "text_wrap": True})
             for level, fill in LEVEL_FILLS.items()
         }
         self.bold = add({"bold": True})
@@ -111,12 +116,29 @@ def write_list_sheet(book: Workbook, fmt: _Formats, rows: pl.DataFrame, name: st
             _write_cell(sheet, fmt, r, col, column.kind, value)
     last = max(values.height, 1)
     _answer_validations(sheet, last)
-    _widths(sheet, values)
-    sheet.set_row(0, 30)
+    widths = [PRINT_WIDTHS[column.header] for column in COLUMNS]
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    sheet.set_row(0, row_height(HEADERS, widths))
+    for r, record in enumerate(values.iter_rows(), start=1):
+        sheet.set_row(r, row_height(record, widths))
     sheet.freeze_panes(1, 1)
-    sheet.autofilter(0, 0, last, len(HEADERS) - 1)
+    sheet.autofilter(0, 0, last, len(HEADERS) - 1)  # filter 乡镇(街道) to print one township's rows
     _print_setup(sheet)
     return sheet
+
+
+def wrapped_lines(value: Any, width: float) -> int:
+    """Lines a value takes in a wrapping cell `width` characters wide (each line break starts a new one)."""
+    if value is None or isinstance(value, dt.date):
+        return 1
+    usable = max(width - 1.5, 1)  # the cell's padding
+    return sum(max(1, -(-display_width(line) // usable)) for line in str(value).split("\n"))
+
+
+def row_height(record: Any, widths: list[float]) -> float:
+    """Points a row needs to show every wrapped cell whole."""
+    return LINE_HEIGHT * max(wrapped_lines(value, width) for value, width in zip(record, widths))
 
 
 def _write_cell(sheet: Worksheet, fmt: _Formats, r: int, c: int, kind: str, value: Any) -> None:
@@ -155,21 +177,19 @@ def _answer_validations(sheet: Worksheet, last: int) -> None:
             })  # fmt: skip
 
 
-def _widths(sheet: Worksheet, values: pl.DataFrame) -> None:
-    for col, column in enumerate(COLUMNS):
-        cap = LONG_WIDTH if column.kind == "long_text" else MAX_WIDTH
-        sample = values.get_column(column.header).head(500).to_list() if values.height else []
-        widest = max([display_width(column.header), *(display_width(v) for v in sample)])
-        if column.kind.startswith("answer"):
-            widest = max(widest, 12)
-        sheet.set_column(col, col, min(max(widest + 2, MIN_WIDTH), cap))
-
-
-def _print_setup(sheet: Worksheet) -> None:
-    sheet.set_landscape()
+def _print_setup(sheet: Worksheet, landscape: bool = True, one_page: bool = False) -> None:
+    """A4; the header row on every page; as wide as the page (and as tall too when `one_page`)."""
+    if landscape:
+        sheet.set_landscape()
+    else:
+        sheet.set_portrait()
     sheet.set_paper(9)  # A4
-    sheet.repeat_rows(0)
-    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
+    sheet.center_horizontally()
+    sheet.set_footer("&C第 &P 页，共 &N 页")
+    if not one_page:
+        sheet.repeat_rows(0)
+    sheet.fit_to_pages(1, 1 if one_page else 0)
 
 
 # --- tables and notes -----------------------------------------------------------------------------
@@ -200,14 +220,15 @@ def write_table_sheet(
     sheet.freeze_panes(1, 0)
     if table.height:
         sheet.autofilter(0, 0, table.height, table.width - 1)
+    _print_setup(sheet)
     return sheet
 
 
 def write_notes_sheet(book: Workbook, fmt: _Formats, dispatch: Dispatch, rows: pl.DataFrame) -> Worksheet:
     """说明: who the workbook is for (the county code identifies it when returned), deadlines, how to answer."""
     sheet = book.add_worksheet(NOTES_SHEET)
-    sheet.set_column(0, 0, 22)
-    sheet.set_column(1, 1, 96)
+    sheet.set_column(0, 0, NOTES_WIDTHS[0])
+    sheet.set_column(1, 1, NOTES_WIDTHS[1], fmt.wrap)
     lines: list[tuple[str, str]] = [
         ("项目", "内容"),
         (COUNTY_CODE_LABEL, dispatch.county_code),
@@ -242,5 +263,7 @@ def write_notes_sheet(book: Workbook, fmt: _Formats, dispatch: Dispatch, rows: p
     for r, (key, text) in enumerate(lines):
         bold = key in ("项目", "列名", "核查期限", "填写与回传", COUNTY_CODE_LABEL)
         sheet.write_string(r, 0, key, fmt.bold if bold else None)
-        sheet.write_string(r, 1, text, fmt.text if key == COUNTY_CODE_LABEL else None)
+        sheet.write_string(r, 1, text, fmt.text if key == COUNTY_CODE_LABEL else fmt.wrap)
+        sheet.set_row(r, row_height((key, text), list(NOTES_WIDTHS)))
+    _print_setup(sheet, landscape=False, one_page=True)  # the notes print on one page
     return sheet

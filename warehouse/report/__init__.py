@@ -5,21 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from html import escape
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+import polars as pl
 
 from ingestion import scratch
+from ingestion.dates import CHINA
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
+from warehouse.exports.layout import RULE_NAMES
 from warehouse.exports.mart import WARNING_COLUMNS, conform, read_tables
-from warehouse.report import charts, figures
+from warehouse.failure_view import RunFailures, read_failures
+from warehouse.report import charts, figures, geometry
+from warehouse.report.labels import reason_label
 from warehouse.report.page import figure_div, html_table, page, section
 
 log = logging.getLogger(__name__)
 
-CHINA_TIME = ZoneInfo("Asia/Shanghai")  # staff read the report on China time
 LEDGER_TABLES = ["ledger_landings", "ledger_rejections", "ledger_holds", "ledger_runs"]
-CHART_IDS = ("chart-level-type", "chart-city-grid", "chart-trend", "chart-county", "chart-routes", "chart-quality")
+CHART_IDS = ("chart-level-type", "chart-map", "chart-trend", "chart-county", "chart-routes", "chart-quality")
 
 
 def report_name(run_date: dt.date) -> str:
@@ -34,12 +39,18 @@ def render_report(root: DataRoot, run_date: dt.date) -> str:
     cities = figures.by_city(warnings, counties)
     quality = figures.data_quality(tables["ledger_landings"], tables["ledger_holds"], run_date)
     answered = warnings.filter(warnings["finding"].is_not_null()).height
-    reasons = figures.rejection_reasons(tables["ledger_rejections"])
+    reasons = figures.rejection_reasons(tables["ledger_rejections"]).with_columns(
+        pl.col("reason").map_elements(reason_label, return_dtype=pl.String).alias("reason_label")
+    )
+    province_level = int(cities.filter(pl.col("city_code") == "37")["合计"].sum())
+    county_map = charts.county_map(
+        figures.open_by_county(warnings, counties), geometry.counties(), geometry.cities(), province_level
+    )
     sections = [
         section("预警概况", figure_div(charts.level_by_type(figures.level_by_type(warnings)), CHART_IDS[0])),
         section(
             "各市分布",
-            figure_div(charts.city_grid(cities), CHART_IDS[1]),
+            figure_div(county_map, CHART_IDS[1]),
             html_table(
                 cities,
                 {"city_name": "市", "红": "红", "橙": "橙", "黄": "黄", "合计": "未结合计", "逾期": "其中逾期"},
@@ -79,12 +90,39 @@ def render_report(root: DataRoot, run_date: dt.date) -> str:
                 quality["late"] | (quality["held_back"] > 0),
             ),
             "<h3>主要拒收原因</h3>",
-            html_table(reasons, {"title": "数据集", "reason": "原因代码", "rows": "拒收单元格数"}, {"title", "reason"}),
-            note="拒收原因见各行的原因代码（spec/OUTPUTS.md §4）；整文件拒收的文件，每个数据行都计为拒收。",
+            html_table(
+                reasons,
+                {"title": "数据集", "reason_label": "拒收原因", "reason": "原因代码", "rows": "拒收单元格数"},
+                {"title", "reason_label", "reason"},
+            ),
+            *failure_parts(read_failures(root, run_date)),
+            note="原因代码即发布库 ledger_rejections 的 reason 列；整文件拒收的文件，每个数据行都计为拒收。",
         ),
     ]
-    generated = dt.datetime.now(CHINA_TIME)
+    generated = dt.datetime.now(CHINA)
     return page(run_date, generated, figures.headline(warnings, run_date), sections)
+
+
+def failure_parts(failures: RunFailures) -> list[str]:
+    """The run's missing parts and failed data tests (docs/failure_policy.md), for the data-quality section."""
+    parts = ["<h3>本次运行未能生成的部分</h3>"]
+    if not failures.degraded:
+        parts.append('<p class="note">无：本次运行生成了全部内容。</p>')
+    if failures.missing_parts.height:
+        names = {"部分": "部分", "table_name": "数据表", "发布版本": "发布库中的版本", "缺失起始": "自何时起缺少新版本"}
+        parts.append(html_table(failures.missing_parts, names, {"部分", "table_name", "发布版本"}))
+    for code in failures.rules_not_evaluated:
+        name = RULE_NAMES.get(code, code)
+        parts.append(f'<p class="note">规则 {escape(code)}（{escape(name)}）本次未评估：其已有预警原样沿用。</p>')
+    if failures.errored_models.height:
+        parts.append(html_table(failures.errored_models, {"模型": "出错的模型", "错误": "错误信息"}, {"模型", "错误"}))
+    parts.append("<h3>提示性数据检查未通过（不影响运行）</h3>")
+    if failures.advisory_failures.height:
+        names = {"检查": "检查", "模型": "模型", "结果": "结果", "不符行数": "不符行数"}
+        parts.append(html_table(failures.advisory_failures, names, {"检查", "模型", "结果"}))
+    else:
+        parts.append('<p class="note">无：全部数据检查通过。</p>')
+    return parts
 
 
 def write_report(root: DataRoot, run_date: dt.date, folder: Path | None = None) -> Path:

@@ -14,15 +14,6 @@ FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, WenQ
 LEVEL_COLOURS = {"红": "#E8453C", "橙": "#F59A23", "黄": "#F2CC0C"}
 FINDING_COLOURS = {"属实": "#2E75B6", "不属实": "#A5A5A5", "无法核实": "#7F6084"}
 
-# Shandong's 16 cities on a rough map-like grid (column, row from the top): west to east, north to south
-CITY_TILES: dict[str, tuple[int, int]] = {
-    "3714": (1, 0), "3716": (2, 0), "3705": (3, 0), "3706": (5, 0), "3710": (6, 0),
-    "3715": (0, 1), "3701": (1, 1), "3703": (2, 1), "3707": (3, 1), "3702": (4, 1),
-    "3709": (1, 2), "3713": (3, 2), "3711": (4, 2),
-    "3717": (0, 3), "3708": (1, 3), "3704": (2, 3),
-}  # fmt: skip
-PROVINCE_TILE = (6, 3)
-
 
 def _layout(fig: go.Figure, title: str, height: int = 380, left: int = 60) -> go.Figure:
     fig.update_layout(
@@ -49,27 +40,48 @@ def level_by_type(table: pl.DataFrame) -> go.Figure:
         )
     fig.update_layout(barmode="stack", yaxis_title="未结预警（条）")
     fig.update_xaxes(automargin=True)
+    say_when_empty(fig, int(table["n"].sum()) == 0, "本次运行没有未结预警")
     return _layout(fig, "未结预警：按类型和等级", height=420, left=100)
 
 
-def city_grid(table: pl.DataFrame) -> go.Figure:
-    """A tile map: one square per city, coloured by its open warnings."""
-    tiles = [(row, CITY_TILES.get(row["city_code"], PROVINCE_TILE)) for row in table.iter_rows(named=True)]
-    darkest = max([row["合计"] for row, _ in tiles] + [1])  # white text on the darkest tiles
-    fig = go.Figure(go.Scatter(
-        x=[pos[0] for _, pos in tiles], y=[-pos[1] for _, pos in tiles], mode="markers+text",
-        marker={"symbol": "square", "size": 84, "color": [row["合计"] for row, _ in tiles], "colorscale": "OrRd",
-                "cmin": 0, "showscale": True, "colorbar": {"title": {"text": "未结"}},
-                "line": {"color": "#555", "width": 1}},
-        text=[f"{row['city_name']}<br><b>{row['合计']}</b>" for row, _ in tiles],
-        textfont={"size": 13, "color": ["#FFFFFF" if row["合计"] > 0.6 * darkest else "#222222" for row, _ in tiles]},
-        customdata=[[row["红"], row["橙"], row["黄"], row["逾期"]] for row, _ in tiles],
-        hovertemplate="%{text}<br>红 %{customdata[0]} · 橙 %{customdata[1]} · 黄 %{customdata[2]}"
-                      "<br>逾期 %{customdata[3]}<extra></extra>",
+def county_map(table: pl.DataFrame, counties: dict, cities: dict, province_level: int = 0) -> go.Figure:
+    """Shandong's counties coloured by open warnings, the cities' borders drawn over them (geometry.py)."""
+    rows = table.to_dicts()
+    fig = go.Figure(go.Choropleth(
+        geojson=counties, locations=[r["county_code"] for r in rows], z=[r["合计"] for r in rows],
+        zmin=0, zmax=max([r["合计"] for r in rows] + [1]), colorscale="OrRd", name="未结预警",
+        marker={"line": {"color": "#9A9A9A", "width": 0.4}},
+        colorbar={"title": {"text": "未结"}, "thickness": 14, "len": 0.7},
+        text=[f"{r['city_name']}·{r['county_name']}" for r in rows],
+        customdata=[[r["红"], r["橙"], r["黄"], r["逾期"]] for r in rows],
+        hovertemplate="%{text}<br>未结 %{z} 条：红 %{customdata[0]} · 橙 %{customdata[1]} · 黄 %{customdata[2]}"
+                      "<br>其中逾期 %{customdata[3]}<extra></extra>",
     ))  # fmt: skip
-    fig.update_xaxes(visible=False, range=[-0.6, 6.6])
-    fig.update_yaxes(visible=False, range=[-3.6, 0.6])
-    return _layout(fig, "各市未结预警（示意分布）", height=460)
+    city_codes = [f["id"] for f in cities["features"]]
+    fig.add_trace(go.Choropleth(
+        geojson=cities, locations=city_codes, z=[0] * len(city_codes), showscale=False, name="市界",
+        colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], marker={"line": {"color": "#333333", "width": 1.4}},
+        hoverinfo="skip",
+    ))  # fmt: skip
+    fig.update_geos(fitbounds="locations", visible=False)
+    title = "各县区未结预警（地图；粗线为市界）"
+    if province_level:
+        title += f"　另有省级派发 {province_level} 条"
+    fig = _layout(fig, title, height=560)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 56, "b": 10})
+    return fig
+
+
+def say_when_empty(fig: go.Figure, empty: bool, why: str) -> go.Figure:
+    """An empty chart says why in words instead of showing bare axes."""
+    if not empty:
+        return fig
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(showlegend=False)
+    fig.add_annotation(text=why, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font={"size": 16, "color": "#666666"})  # fmt: skip
+    return fig
 
 
 def trend(table: pl.DataFrame) -> go.Figure:
@@ -101,6 +113,7 @@ def by_county(table: pl.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack", xaxis_title="未结预警（条）")
     fig.update_yaxes(automargin=True)
     title = f"未结与逾期预警最多的县区（前 {table.height} 个）"
+    say_when_empty(fig, table.is_empty(), "没有县区有未结预警")
     return _layout(fig, title, height=max(360, 26 * table.height + 140), left=160)
 
 
@@ -112,6 +125,7 @@ def answers_by_route(table: pl.DataFrame) -> go.Figure:
         fig.add_bar(x=labels, y=part["n"].to_list(), name=finding, marker_color=colour)
     fig.update_layout(barmode="stack", yaxis_title="已反馈预警（条）")
     fig.update_xaxes(tickangle=0, automargin=True)
+    say_when_empty(fig, int(table["n"].sum()) == 0, "尚无回传的核查结果：各县区交回预警清单后，此处按处置路径统计")
     return _layout(fig, "核查反馈：按处置路径和核查结果", height=420)
 
 

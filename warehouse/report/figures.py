@@ -95,6 +95,25 @@ def by_city(warnings: pl.DataFrame, counties: pl.DataFrame) -> pl.DataFrame:
     return ranked.sort(pl.col("city_code") == "37", "city_code")  # the province-level row last
 
 
+def open_by_county(warnings: pl.DataFrame, counties: pl.DataFrame) -> pl.DataFrame:
+    """Every county of regions.csv (zeros included) with its open warnings by level and the overdue: the map."""
+    counted = (
+        open_only(warnings)
+        .group_by("county_code")
+        .agg(
+            *[(pl.col("level") == level).sum().alias(level) for level in LEVELS],
+            pl.len().alias("合计"),
+            (pl.col("status") == "逾期").sum().alias("逾期"),
+        )
+    )
+    return (
+        counties.select("county_code", "county_name", "city_name")
+        .join(counted, on="county_code", how="left")
+        .with_columns(pl.col(*LEVELS, "合计", "逾期").fill_null(0))
+        .sort("county_code")
+    )
+
+
 def by_county(warnings: pl.DataFrame, counties: pl.DataFrame, top: int = 30) -> pl.DataFrame:
     """Open and overdue per county (the `top` counties with most open), labelled 市·县."""
     names = counties.select("county_code", (pl.col("city_name") + "·" + pl.col("county_name")).alias("label"))

@@ -12,6 +12,7 @@ import polars as pl
 from plotly.offline import get_plotlyjs
 
 from warehouse.report.figures import Headline
+from warehouse.report.geometry import BASE_MAP_SCRIPT
 
 _CSS = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 0;
@@ -99,7 +100,8 @@ def page(run_date: dt.date, generated_at: dt.datetime, headline: Headline, secti
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_CSS}</style>"
-        f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
+        f'<script type="text/javascript">{get_plotlyjs()}</script>'
+        f'<script type="text/javascript">{BASE_MAP_SCRIPT}</script></head><body>'  # read when the map is drawn
         f"<header><h1>{escape(title)}</h1><p>运行日期 {run_date.isoformat()} · 生成于 "
         f"{generated_at:%Y-%m-%d %H:%M}（北京时间） · 数据来源：发布库 monitoring.duckdb</p></header>"
         f"<main>{kpis(headline)}{''.join(sections)}</main>"

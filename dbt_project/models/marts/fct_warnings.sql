@@ -2,7 +2,10 @@
 -- Carried across runs through the previous run's register (exported from the ledger): the same episode is the
 -- same warning (first raise date, deadline and first_run_date kept); answered by feedback → 已核查 (its figures
 -- frozen as answered); trigger gone before it was checked → 已消除; unanswered past its deadline → 逾期, and so in
--- every later run until answered.
+-- every later run until answered. A rule not evaluated this run (var `rules_not_evaluated`: its model could not be
+-- built, docs/failure_policy.md) raises nothing, and its earlier warnings are carried forward unchanged: an open one
+-- stays open (falling overdue past its deadline as usual), never 已消除 for want of evaluation.
+{%- set not_evaluated = var('rules_not_evaluated', []) | map('upper') | list %}
 with triggered as (
     select * from {{ ref('int_warnings_triggered') }}
 ),
@@ -51,6 +54,11 @@ merged as (
         t.warning_id is not null as trigger_holds,
         p.warning_id is not null as was_registered,
         f.warning_id is not null or coalesce(p.status = '已核查', false) as is_answered,
+        {%- if not_evaluated %}
+        coalesce(p.rule_code in ('{{ not_evaluated | join("', '") }}'), false) as rule_not_evaluated,
+        {%- else %}
+        false as rule_not_evaluated,
+        {%- endif %}
         t.rule_code as t_rule_code, p.rule_code as p_rule_code,
         t.sub_case as t_sub_case, p.sub_case as p_sub_case,
         t.level as t_level, p.level as p_level,
@@ -116,6 +124,8 @@ final as (
             when r.trigger_holds and {{ run_date() }} > r.deadline then '逾期'
             when r.trigger_holds then '待核查'
             when r.p_status = '逾期' then '逾期'
+            when r.rule_not_evaluated and r.p_status = '待核查' and {{ run_date() }} > r.deadline then '逾期'
+            when r.rule_not_evaluated then r.p_status
             else '已消除'
         end as status,
         r.finding,

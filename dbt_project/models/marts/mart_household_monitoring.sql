@@ -36,6 +36,36 @@ warnings as (
     select * from {{ ref('fct_warnings') }}
 ),
 
+-- the 核对 registers at the run date (docs/verification.md, §5); a car bought while assisted was first registered
+-- after the household's 认定日期 (civil-affairs households)
+recognitions as (
+    select household_id, recognised_on from {{ ref('stg_mz__households') }}
+    where is_current_snapshot
+),
+
+vehicles as (
+    select
+        v.household_id,
+        count(distinct v.vin) as registered_vehicle_count,
+        count(distinct case when v.first_registered_on > r.recognised_on then v.vin end)
+            as vehicles_bought_while_assisted
+    from {{ ref('int_household_vehicles') }} as v
+    left join recognitions as r on r.household_id = v.household_id
+    group by v.household_id
+),
+
+dwellings as (
+    select household_id, count(distinct unit_id) as registered_dwelling_count
+    from {{ ref('int_household_dwellings') }}
+    group by household_id
+),
+
+businesses as (
+    select household_id, count(distinct credit_code) as business_count
+    from {{ ref('int_household_businesses') }}
+    group by household_id
+),
+
 member_facts as (
     select
         m.household_id,
@@ -112,6 +142,10 @@ final as (
         coalesce(c.open_warnings_yellow, 0) as open_warnings_yellow,
         coalesce(c.overdue_warnings, 0) as overdue_warnings,
         c.open_warning_rules,
+        coalesce(vh.registered_vehicle_count, 0) as registered_vehicle_count,
+        coalesce(vh.vehicles_bought_while_assisted, 0) as vehicles_bought_while_assisted,
+        greatest(coalesce(dw.registered_dwelling_count, 0) - 1, 0) as registered_extra_dwelling_count,
+        coalesce(bu.business_count, 0) as business_count,
         h.snapshot_cutoff,
         {{ run_date() }} as run_date
     from households as h
@@ -122,6 +156,9 @@ final as (
     left join unemployment as u on u.household_id = h.household_id
     left join disaster_facts as x on x.household_id = h.household_id
     left join warning_counts as c on c.household_id = h.household_id
+    left join vehicles as vh on vh.household_id = h.household_id
+    left join dwellings as dw on dw.household_id = h.household_id
+    left join businesses as bu on bu.household_id = h.household_id
 )
 
 select * from final

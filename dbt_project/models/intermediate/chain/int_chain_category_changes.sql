@@ -2,8 +2,17 @@
 -- 纳入 (in force now, not in force or absent in the snapshot before, or the first snapshot), 类别变更 (in force in
 -- both with another 救助类别), 退出 (in force before, now 停保/退出 or absent). Civil-affairs rosters by 家庭编号; a
 -- 防返贫 household by 户编码: 纳入监测 when first listed 未消除, 风险消除 when it turns 已消除 or leaves the roster.
+-- Each change is one event per household and cut-off, so a household that leaves and comes back (absent from one
+-- roster, or back on 低保 after 退出) gets a 纳入救助 of its own, described as 重新纳入.
 with households as (
     select * from {{ ref('stg_mz__households') }}
+),
+
+first_in_force as (
+    select household_id, min(snapshot_cutoff) as first_cutoff
+    from households
+    where is_in_force
+    group by household_id
 ),
 
 mz_cutoffs as (
@@ -36,7 +45,8 @@ mz_pairs as (
         n.status as status_now,
         n.recognised_on,
         n.exited_on,
-        n.household_id is not null as listed_now
+        n.household_id is not null as listed_now,
+        coalesce(f.first_cutoff < k.snapshot_cutoff, false) as in_force_earlier
     from mz_keys as k
     left join households as n
         on n.snapshot_cutoff = k.snapshot_cutoff
@@ -44,6 +54,7 @@ mz_pairs as (
     left join households as p
         on p.snapshot_cutoff = k.previous_cutoff
        and p.household_id = k.household_id
+    left join first_in_force as f on f.household_id = k.household_id
 ),
 
 mz_changes as (
@@ -69,7 +80,8 @@ mz_changes as (
         coalesce(category_now, category_before) as category,
         case
             when in_force_now and not in_force_before
-                then '纳入' || category_now || '（认定日期 ' || coalesce({{ fmt_date('recognised_on') }}, '—')
+                then case when in_force_earlier then '重新纳入' else '纳入' end || category_now
+                    || '（认定日期 ' || coalesce({{ fmt_date('recognised_on') }}, '—')
                     || '，' || {{ fmt_date('snapshot_cutoff') }} || ' 名册）'
             when in_force_now and in_force_before and category_now <> category_before
                 then '救助类别由' || category_before || '变更为' || category_now || '（' || {{ fmt_date('snapshot_cutoff') }}

@@ -1,8 +1,8 @@
 -- The people of each identification case, one row per (case, person): an application's members (the applicant
 -- too, when the member rows do not list them), or the roster members (head included) of a household leaving
--- 特困/低保 as listed before it left, with health from the roster. 单人保 and 临时救助 look at these people. The
--- roster carries no disability grade, so a leaving household's 单人保 rests on 健康状况 = 重病 alone (the
--- generator's truth reads it so; 残联 certificates are not consulted).
+-- 特困/低保 as listed in the latest snapshot showing it (its figures_cutoff), with health from that roster. 单人保
+-- and 临时救助 look at these people. The roster carries no disability grade, so a leaving household's 单人保 rests
+-- on 健康状况 = 重病 alone (the generator's truth reads it so; 残联 certificates are not consulted).
 with applications as (
     select * from {{ ref('stg_mz__applications') }}
 ),
@@ -69,7 +69,7 @@ roster as (
     from exits as e
     inner join snapshot_members as m
         on m.household_id = e.household_id
-       and m.snapshot_cutoff = e.from_cutoff
+       and m.snapshot_cutoff = e.figures_cutoff
 ),
 
 final as (

@@ -1,7 +1,12 @@
 -- Every case the identification engine decides at the run date, one row each, with every figure its tests
 -- compare (RULES.md §3, §5): each application of mz_application (the latest version), and each household
--- leaving 特困/低保 between two snapshots (退出复核). S and D are those in force on the run date for the case's
--- county and 城乡类别; parameters are the county's at the run date (nothing here is a literal threshold).
+-- leaving 特困/低保 between two snapshots (退出复核), on the figures of the latest snapshot showing it (the later one
+-- when it is still listed, the earlier one when it is absent: int_identification_exits.figures_cutoff). S and D are
+-- those in force on the run date for the case's county and 城乡类别; parameters are the county's at the run date
+-- (nothing here is a literal threshold).
+-- The 核对 (docs/verification.md): the registered vehicles, extra dwellings and companies of the case's people, and the
+-- vehicle and dwelling figures the asset tests use, the larger of declared and registered (an exit review declares
+-- nothing: its registered figures are used).
 with applications as (
     select * from {{ ref('stg_mz__applications') }}
 ),
@@ -33,6 +38,10 @@ counties as (
 
 parameters as (
     select * from {{ ref('int_parameters_by_county') }}
+),
+
+holdings as (
+    select * from {{ ref('int_identification_holdings') }}
 ),
 
 review_days as (
@@ -84,6 +93,7 @@ application_cases as (
         a.previous_household_id,
         cast(null as date) as from_cutoff,
         cast(null as date) as to_cutoff,
+        cast(null as date) as figures_cutoff,
         cast(null as varchar) as previous_category,
         cast(null as varchar) as exit_reason,
         a.applied_on,
@@ -113,7 +123,8 @@ application_cases as (
     left join subjects as s on s.application_id = a.application_id
 ),
 
--- a household leaving 特困/低保: its roster row before it left, and its members' trailing-12-month 个人负担 as medical costs
+-- a household leaving 特困/低保: its roster row in the latest snapshot showing it, and its members' (of that snapshot)
+-- trailing-12-month 个人负担 as medical costs
 exit_medical as (
     select
         m.case_id,
@@ -132,6 +143,7 @@ exit_cases as (
         cast(null as varchar) as previous_household_id,
         e.from_cutoff,
         e.to_cutoff,
+        e.figures_cutoff,
         e.previous_category,
         e.exit_reason,
         cast(null as date) as applied_on,
@@ -160,7 +172,7 @@ exit_cases as (
     from exits as e
     inner join households as h
         on h.household_id = e.household_id
-       and h.snapshot_cutoff = e.from_cutoff
+       and h.snapshot_cutoff = e.figures_cutoff
     left join exit_medical as x
         on x.case_id = 'exit:' || e.household_id || ':' || {{ fmt_date('e.from_cutoff') }}
 ),
@@ -189,7 +201,17 @@ final as (
         p.rigid_expense_ratio,
         p.temp_medical_threshold,
         p.temp_months_of_standard,
-        r.review_deadline_working_days
+        r.review_deadline_working_days,
+        coalesce(v.registered_vehicle_count, 0) as registered_vehicle_count,
+        coalesce(v.registered_extra_dwelling_count, 0) as registered_extra_dwelling_count,
+        coalesce(v.registered_company_count, 0) as registered_company_count,
+        coalesce(v.represents_company, false) as represents_company,
+        greatest(c.vehicle_count, coalesce(v.registered_vehicle_count, 0)) as used_vehicle_count,
+        greatest(c.extra_property_count, coalesce(v.registered_extra_dwelling_count, 0)) as used_extra_property_count,
+        c.assets_declared and (
+            coalesce(v.registered_vehicle_count, 0) > c.vehicle_count
+            or coalesce(v.registered_extra_dwelling_count, 0) > c.extra_property_count
+        ) as verification_discrepancy
     from combined as c
     left join counties as k on k.county_code = c.county_code
     left join parameters as p on p.county_code = coalesce(k.parameter_county_code, {{ province_county_code() }})
@@ -200,6 +222,7 @@ final as (
     left join disposable_incomes as d
         on d.county_code = c.county_code
        and d.urban_rural = c.urban_rural
+    left join holdings as v on v.case_id = c.case_id
 )
 
 select * from final

@@ -1,8 +1,10 @@
 -- Households leaving 特困/低保 between two consecutive mz_household snapshots (RULES.md §3, §5): in force with
--- 特困人员 or 最低生活保障 at one cut-off, and at the next one absent, 停保/退出, or in another category (any change of
--- 救助类别, 特困 → 低保 included: the reading the generator's truth makes) — except where the household ended with its
--- last member's death (every member of the earlier roster, head included, has died by the later cut-off).
--- One row per (household, pair of snapshots); the review uses the earlier roster row (the household as assisted).
+-- 特困人员 or 最低生活保障 at one cut-off, and at the next one absent, 停保/退出, or in a category outside those two
+-- (moving between 特困 and 低保 is not leaving) — except where the household ended with its last member's death
+-- (every member of the earlier roster, head included, has died by the later cut-off).
+-- One row per (household, pair of snapshots). The review asks whether the household as it is now qualifies, so its
+-- figures come from the latest snapshot that shows it (`figures_cutoff`): the later one when the household is still
+-- listed (停保/退出 or another category), the earlier one only when it is absent.
 with households as (
     select * from {{ ref('stg_mz__households') }}
 ),
@@ -28,6 +30,7 @@ left_assistance as (
         c.snapshot_cutoff as from_cutoff,
         c.next_cutoff as to_cutoff,
         f.category as previous_category,
+        case when t.household_id is null then c.snapshot_cutoff else c.next_cutoff end as figures_cutoff,
         case
             when t.household_id is null then '下一期名册（' || {{ fmt_date('c.next_cutoff') }} || '）中不再有该户'
             when not t.is_in_force then '下一期名册（' || {{ fmt_date('c.next_cutoff') }} || '）保障状态为' || t.status
@@ -41,7 +44,7 @@ left_assistance as (
     where c.next_cutoff is not null
       and f.is_in_force
       and f.category in ('特困人员', '最低生活保障')
-      and (t.household_id is null or not t.is_in_force or t.category <> f.category)
+      and (t.household_id is null or not t.is_in_force or t.category not in ('特困人员', '最低生活保障'))
 ),
 
 roster_deaths as (
@@ -66,6 +69,7 @@ final as (
         l.from_cutoff,
         l.to_cutoff,
         l.previous_category,
+        l.figures_cutoff,
         l.exit_reason,
         r.members as members_before
     from left_assistance as l

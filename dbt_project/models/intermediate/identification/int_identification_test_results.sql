@@ -6,7 +6,10 @@
 -- 医疗 + 教育 ≥ r·家庭年收入 (met when the income is 0). A missing figure (no standard, no parameter) fails its test.
 -- 特困 is tested for applications only (null otherwise: exit reviews never reach it); 最低生活保障 is tested for every
 -- case, because 单人保 asks whether the household fails it even when it was not reviewed. A household leaving
--- 特困/低保 has no assets in the roster: its asset tests pass.
+-- 特困/低保 has no financial assets in the roster: that test passes. The vehicle and dwelling tests use the larger of the
+-- declared and the registered figure (the 核对, docs/verification.md; an exit review has only the registered one), and
+-- their figures show declared / registered / used, marked 核对差异 when the registered figure exceeds the declared one;
+-- 特困人员 and 最低生活保障 also fail when a member represents a company.
 {%- set missing = "'缺少低保标准、可支配收入或规则参数，无法判断'" %}
 {%- set asset_tests = [
     ('tekun', 'dibao_asset_months', 'dibao_asset_line', '0', '0'),
@@ -147,30 +150,34 @@ tested as (
         end as {{ prefix }}_assets_figures,
 
         case when {{ applies }} then
-            not assets_declared or coalesce(vehicle_count <= {{ vehicles }}, false)
+            coalesce(used_vehicle_count <= {{ vehicles }}, false)
         end as {{ prefix }}_vehicles_passed,
-        case
-            when not assets_declared then '名册无机动车辆信息，视为符合'
-            else coalesce(
-                '机动车辆 ' || {{ fmt_count('vehicle_count') }} || ' 辆'
-                    || case when {{ vehicles }} = 0 then '（须无机动车辆）'
-                        else '（至多 ' || {{ fmt_count(vehicles) }} || ' 辆）' end,
-                {{ missing }}
-            )
-        end as {{ prefix }}_vehicles_figures,
+        coalesce(
+            {{ verified_figure('vehicle_count', 'registered_vehicle_count', 'used_vehicle_count', '机动车辆', '辆') }}
+                || case when {{ vehicles }} = 0 then '（须无机动车辆）'
+                    else '（至多 ' || {{ fmt_count(vehicles) }} || ' 辆）' end,
+            {{ missing }}
+        ) as {{ prefix }}_vehicles_figures,
 
         case when {{ applies }} then
-            not assets_declared or coalesce(extra_property_count <= {{ properties }}, false)
+            coalesce(used_extra_property_count <= {{ properties }}, false)
         end as {{ prefix }}_properties_passed,
-        case
-            when not assets_declared then '名册无房产信息，视为符合'
-            else coalesce(
-                '非唯一住房 ' || {{ fmt_count('extra_property_count') }} || ' 套'
-                    || case when {{ properties }} = 0 then '（须无唯一住房以外的房产）'
-                        else '（至多 ' || {{ fmt_count(properties) }} || ' 套）' end,
-                {{ missing }}
-            )
-        end as {{ prefix }}_properties_figures{{ ',' if not loop.last }}
+        coalesce(
+            {{ verified_figure(
+                'extra_property_count', 'registered_extra_dwelling_count', 'used_extra_property_count', '非唯一住房', '套'
+            ) }}
+                || case when {{ properties }} = 0 then '（须无唯一住房以外的房产）'
+                    else '（至多 ' || {{ fmt_count(properties) }} || ' 套）' end,
+            {{ missing }}
+        ) as {{ prefix }}_properties_figures,
+        {%- endfor %}
+
+        -- 特困人员 and 最低生活保障: no member represents a company (docs/verification.md)
+        {%- for prefix in ['tekun', 'dibao'] %}
+        {%- set applies = 'tekun_applies' if prefix == 'tekun' else 'true' %}
+        case when {{ applies }} then not represents_company end as {{ prefix }}_company_passed,
+        '成员担任法定代表人的公司 ' || {{ fmt_count('registered_company_count') }}
+            || ' 家（市场主体登记；特困人员、最低生活保障须无）' as {{ prefix }}_company_figures{{ ',' if not loop.last }}
         {%- endfor %}
     from figures as f
 ),

@@ -1,4 +1,4 @@
--- The rule catalogue (RULES.md §2): name, family and suggested action of each rule and sub-case.
+-- The rule catalogue (RULES.md §2, docs/verification.md): name, family and suggested action of each rule and sub-case.
 with catalogue as (
     select rules.* from (values
         ('W01', '', '支出骤增·医疗', '进入', '核实医疗支出，落实医疗救助、临时救助；复核救助类别（如低保边缘家庭转为低保，或认定为刚性支出困难家庭）'),
@@ -14,6 +14,10 @@ with catalogue as (
         ('W08', 'a', '应享未享', '进入', '落实残疾人两项补贴（重度残疾人护理补贴）'),
         ('W08', 'b', '应享未享', '进入', '落实教育救助（学生资助）'),
         ('W08', 'c', '应享未享', '进入', '落实医疗救助'),
+        ('W09', '', '车辆超标', '拒止', '核实家庭车辆情况；经核实后方可停发退出或调整救助类别'),
+        ('W10', '', '房产超标', '拒止', '核实家庭房产情况；经核实后方可停发退出或调整救助类别'),
+        ('W11', 'a', '经营主体', '拒止', '核实经营收入'),
+        ('W11', 'b', '经营主体', '拒止', '核实经营收入'),
         ('D01', '', '主动发现·大额医疗', '发现', '告知政策并邀请申请刚性支出困难家庭或低保边缘家庭认定'),
         ('D02', '', '主动发现·灾害', '发现', '告知政策并邀请申请低收入人口认定；落实临时救助')
     ) as rules (rule_code, sub_case, rule_name, family, suggested_action)

@@ -2,6 +2,8 @@
 -- stable number. W01 and D01 have the rule alone as episode; once such a warning is answered, a new one is
 -- raised only when the 12-month amount has grown by ≥ reraise_growth since the answered one, or reraise_months
 -- have passed since the answer — under a distinct episode `<rule>:<run date>` (RULES.md §2).
+-- A rule whose model could not be built this run is left out of the union (var `rules_not_evaluated`, set by
+-- warehouse/build.py on its second pass); fct_warnings then carries that rule's warnings forward unchanged.
 {%- set rule_models = [
     'int_warning_w01_medical_surge',
     'int_warning_w02_breadwinner_death',
@@ -11,15 +13,21 @@
     'int_warning_w06_death_not_exited',
     'int_warning_w07_duplicate_assistance',
     'int_warning_w08_missed_entitlement',
+    'int_warning_w09_vehicles',
+    'int_warning_w10_dwellings',
+    'int_warning_w11_business',
     'int_warning_d01_medical_discovery',
     'int_warning_d02_disaster_discovery',
 ] %}
+{%- set evaluated = rules_evaluated(rule_models) %}
 with hits as (
-    {%- for model in rule_models %}
+    {%- for model in evaluated %}
     select {{ warning_hit_columns() | join(', ') }} from {{ ref(model) }}
     {%- if not loop.last %}
     union all
     {%- endif %}
+    {%- else %}
+    select {{ warning_hit_columns() | join(', ') }} from {{ ref('stg_state__previous_register') }} where false
     {%- endfor %}
 ),
 

@@ -1,7 +1,8 @@
 -- The trace of every identification decision, one row per entry in the order staff read it (RULES.md §3: "every
 -- decision keeps its trace"): the tests of each category reviewed, in review order, up to the category given (all
 -- of them when none is met), each with its figures and outcome; then 单人保 when the result is 低保边缘家庭, and
--- 临时救助 when it is 特困人员 or 最低生活保障. A case with nothing to review gets one note saying why.
+-- 临时救助 when it is 特困人员 or 最低生活保障. A case with nothing to review gets one note saying why; an exit review
+-- starts with the roster its figures come from (RULES.md §5: the household as it is now).
 with cases as (
     select * from {{ ref('int_identification_cases') }}
 ),
@@ -41,6 +42,26 @@ scope_notes as (
     from cases as c
     inner join decisions as d on d.case_id = c.case_id
     where d.categories_reviewed = 0
+),
+
+exit_notes as (
+    select
+        case_id,
+        1 as section,
+        0 as section_order,
+        0 as test_order,
+        previous_category as category,
+        '复核依据' as test_name,
+        exit_reason || '；按 ' || {{ fmt_date('figures_cutoff') }} || ' 名册'
+            || case
+                when figures_cutoff = to_cutoff then '（该户现状）'
+                else '（该户最后在册时，下一期名册中已无该户）'
+            end
+            || '的家庭年收入 ' || {{ fmt_yuan('annual_income') }} || '、家庭人口数 ' || {{ fmt_count('member_count') }}
+            || ' 人、' || urban_rural || '、区县 ' || county_code || ' 复核' as figures,
+        cast(null as boolean) as passed
+    from cases
+    where review_kind = '退出复核'
 ),
 
 reviewed_tests as (
@@ -131,6 +152,8 @@ temp_notes as (
 
 entries as (
     select * from scope_notes
+    union all
+    select * from exit_notes
     union all
     select * from reviewed_tests
     union all

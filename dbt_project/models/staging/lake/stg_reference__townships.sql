@@ -1,4 +1,4 @@
--- Townships listed in regions.csv (optional column): 9-digit code and kind (街道/乡镇).
+-- Townships listed in regions.csv (optional rows): 9-digit code and kind (街道, 镇, 乡, or 乡镇 for either of those two).
 with source as (
     select * from {{ source('reference', 'regions') }}
 ),
