@@ -95,12 +95,12 @@ def mart_tables(path: Path, tables: tuple[str, ...] = MART_TABLES) -> dict[str, 
 
 
 def debris(root: DataRoot) -> list[str]:
-    """Temporary files or folders anywhere under the data root, and anything left in `.work/`."""
+    """Temporary files or folders anywhere under the data root, and anything left in `.work/` but its locks."""
     found = [p.relative_to(root.root).as_posix() for p in root.root.rglob("*") if TEMP_NAME.search(p.name)]
     found += [p.relative_to(root.root).as_posix() for p in root.root.rglob("decoded.csv")]
     work = root.root / ".work"
-    if work.is_dir():
-        found += [p.relative_to(root.root).as_posix() for p in work.iterdir()]
+    if work.is_dir():  # `.work/locks/` holds lock files shared by processes (empty: no debris)
+        found += [p.relative_to(root.root).as_posix() for p in work.iterdir() if p.name != "locks"]
     return sorted(set(found))
 
 

@@ -16,7 +16,7 @@ from bad_inputs.factory import make_root, person_id, write_csv, write_xlsx
 from ingestion.contracts import header_key, load_contract
 from ingestion.landing import land_inbox
 from ingestion.readers import map_headers
-from ingestion.vault import read_persons
+from ingestion.vault import identities
 
 BUSINESS = [
     "统一社会信用代码", "主体名称", "主体类型", "法定代表人（经营者）姓名", "法定代表人（经营者）身份证号",
@@ -85,7 +85,7 @@ def test_entity_names_and_representatives_names_are_not_landed(tmp_path: Path) -
     lake = _lake(root, "scjg_business")
     assert "entity_name" not in lake.columns and "rep_name" not in lake.columns
     assert lake["rep_key"].null_count() == 0 and lake["credit_code"].to_list() == ["92370102MA00000007"]
-    assert read_persons(root).filter(pl.col("id_number") == person_id(7))["name"].to_list() == ["张7"]
+    assert identities(root).filter(pl.col("id_number") == person_id(7))["name"].to_list() == ["张7"]
     for path in root.lake.rglob("*.parquet"):
         text = path.read_bytes()
         assert "张7便利店".encode() not in text

@@ -45,11 +45,11 @@ elif step == "check":
     import expectations.store as m; die_after(m, "record", 1)
 elif step == "build":  # a few seconds into dbt
     import warehouse.build as m
-    original = m.run_dbt
-    def run_dbt(*args, **kwargs):
+    original = m.invoke_dbt
+    def invoke_dbt(*args, **kwargs):
         threading.Timer(4.0, die).start()
         return original(*args, **kwargs)
-    m.run_dbt = run_dbt
+    m.invoke_dbt = invoke_dbt
 elif step == "publish":  # the new mart written under its temporary name, not yet renamed
     import warehouse.publish as m; die_after(m, "_write_copy", 1)
 elif step == "docs":  # half the docs copied into the new folder

@@ -85,8 +85,9 @@ def test_a_run_on_a_lost_lake_is_refused_before_anything_changes(shared: DataRoo
     shutil.copytree(root.root / "archive", root.inbox, dirs_exist_ok=True)  # the archive copied back by hand
     done = _cli(root, "run", "--date", LATEST.isoformat())
     assert done.returncode == 4, done.stdout + done.stderr
-    said = done.stdout.strip()
-    assert "\n" not in said and "lake" in said and "safetynet rebuild" in said, said
+    said = done.stderr.strip()  # one line on stderr, no traceback
+    assert "\n" not in said and said.startswith("safetynet: state check failed"), said
+    assert "lake" in said and "safetynet rebuild" in said, said
     assert _registers(root) == registers
     assert _tree(root.exports) == exports
     assert hashlib.sha256(published_path(root).read_bytes()).hexdigest() == mart
