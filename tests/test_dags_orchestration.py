@@ -408,8 +408,10 @@ def test_run_row_of_a_degraded_run(tmp_path: Path) -> None:
         "check": {**ok, "held": []},
         "build": {**ok, "warnings_raised": 7, "degraded": True, "models_left_out": ["fct_assistance_chain (skipped)"]},
         "publish": ok,
+        "docs": ok,
         "export": {**ok, "county_workbooks": 4},
     }
+    assert set(results) == set(orch.RUN_STEPS), "every step of the run finished"
     outcome = orch.finish_run(run_id, "2026-10-31", results, root)
     assert (outcome["status"], outcome["failed_step"]) == ("degraded", None)
     con = sqlite3.connect(root.ledger)

@@ -320,6 +320,7 @@ def run(
 
     Refused with one line (exit 3) while another run or a rebuild holds the data root; stopped before anything
     is built (exit 4) when something the ledger records is missing or changed (a lost lake: see `rebuild`)."""
+    from warehouse.build import BuildError
     from warehouse.cli_progress import StepProgress
     from warehouse.run import run_comparison
     from warehouse.run_summary import render_run_summary
@@ -330,11 +331,15 @@ def run(
         raise UserError(f"--inbox {inbox} is not a folder")
     root = _data_root(data, init=init)
     guards.refuse_going_back(root, day, rerun)
-    with StepProgress(console) as bar:
-        summary = run_comparison(
-            root, day, inbox=inbox, export=export, docs=docs, engine=chosen_engine, progress=bar.step,
-            counts=bar.count,
-        )  # fmt: skip
+    try:
+        with StepProgress(console) as bar:
+            summary = run_comparison(
+                root, day, inbox=inbox, export=export, docs=docs, engine=chosen_engine, progress=bar.step,
+                counts=bar.count,
+            )  # fmt: skip
+    except BuildError as err:  # a blocking test, or dbt that could not run: one line; the last published mart stays
+        errors.print(str(err), markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     render_run_summary(console, root, summary)
 
 
@@ -347,13 +352,18 @@ def rebuild(
 
     Every delivery is landed again from the raw archive in the ledger's order (same delivery numbers, holds and
     releases), the vault is folded again, and the warehouse is built at the latest run date and published."""
+    from warehouse.build import BuildError
     from warehouse.cli_progress import StepProgress
     from warehouse.rebuild import rebuild as rebuild_all
 
     chosen_engine = _checked_engine(engine)
     root = _data_root(data)
-    with StepProgress(console) as bar:
-        summary = rebuild_all(root, progress=bar.step, engine=chosen_engine, counts=bar.count)
+    try:
+        with StepProgress(console) as bar:
+            summary = rebuild_all(root, progress=bar.step, engine=chosen_engine, counts=bar.count)
+    except BuildError as err:  # as in `run`: one line; the lake and vault are rebuilt, the last published mart stays
+        errors.print(str(err), markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     console.print(str(summary), soft_wrap=True)
 
 
