@@ -36,10 +36,10 @@ date (asset-triggered runs: before the moment they were triggered). Trigger with
 | resolve_run_date | (setup) the run date, shown in XCom; opens the run's row in the ledger (`runs`) | 0 | – |
 | land_pending | pulls database sources to the run date; lands what is left (never fails) | 1 | `{orch.LANDING_POOL}` |
 | check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | `{orch.LANDING_POOL}` |
-| build | dbt build of the warehouse at the run date (idempotent: rebuilt from the lake) | 2 | `{orch.WAREHOUSE_POOL}` |
+| build | state check (lake, vault, registers in place), then dbt build at the run date | 2 | `{orch.WAREHOUSE_POOL}` |
 | publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
 | docs | the dbt docs of the models just built, beside the mart (`published/docs/`) | 1 | `{orch.WAREHOUSE_POOL}` |
-| export | county workbooks of the run date (rewritten whole: idempotent) | 1 | – |
+| export | county workbooks of the run date (swapped in whole; an earlier export is kept) | 1 | – |
 | record_run | (teardown, runs whatever happened) closes the run's ledger row: succeeded, degraded or failed | 0 | – |
 
 The pool `{orch.WAREHOUSE_POOL}` has **one slot**: DuckDB allows one writer, so a build or publish of
@@ -97,7 +97,9 @@ with DAG(
 
     @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), outlets=[orch.PUBLISHED_ASSET], multiple_outputs=False)
     def publish() -> dict:
-        return orch.publish()
+        """Publishes the mart; the run's status reads `publishing` meanwhile (in the mart's ledger_runs too)."""
+        run_id = get_current_context()["ti"].xcom_pull(task_ids="resolve_run_date", key="run_id")
+        return orch.publish(run_id=run_id)
 
     @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(1), multiple_outputs=False)
     def docs(run_date: str) -> dict:

@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import functools
 import os
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.contracts import Column, Contract, all_contracts, load_contract
+from ingestion.scratch import temp_path
 from ingestion.settings import DataRoot
 
 _ARROW = {
@@ -112,7 +112,7 @@ def delivery_path(root: DataRoot, dataset: str, cutoff: dt.date, seq: int, sha25
 def write_atomic(table: pa.Table, target: Path, mode: int | None = None) -> None:
     """Write a Parquet file under a temporary name in the same folder, fsync, rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    tmp = temp_path(target)
     try:
         pq.write_table(table, tmp)
         _finish(tmp, target, mode)
@@ -157,7 +157,7 @@ class StagedParquet:
         self.mode = mode
         self.rows = 0
         target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        self.tmp = temp_path(target)
         self._writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd", use_dictionary=dictionary)
         self._pending: Future | None = None
 

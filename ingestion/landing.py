@@ -1,13 +1,17 @@
 """Landing: every delivered file → raw archive, lake, quarantine, vault part, ledger, inbox archive.
 
-Order per file (docs/internals.md), so that a process killed at any moment leaves nothing half-done:
-1. copy to `raw/<sha256>` (temp name, fsync, rename);
-2. decide: resumed, duplicate, conflicting, out of date, or read it;
+One landing at a time per data root (`landing.lock`): two runs, or a run and a landing DAG, never race for the
+same inbox file. Order per file (docs/internals.md), so that a process killed at any moment leaves nothing
+half-done:
+1. copy to `raw/<sha256>` (opened without following links, owner-only; temp name, fsync, rename);
+2. decide: resumed, duplicate, conflicting, out of date, or read it — from `raw/<sha256>`, the bytes hashed;
 3. write lake / quarantine / vault part under temporary names and rename them;
-4. one ledger transaction (landing row, rejections, superseded deliveries);
+4. one ledger transaction (landing row, rejections, superseded deliveries, the files written in `state`);
 5. move the inbox file to `archive/<relative path>` and mark the landing archived.
 A rerun after a kill redoes 3-5 for a file whose ledger row is missing (same paths, same content)
-and only 5 for one whose ledger row exists.
+and only 5 for one whose ledger row exists. Entries the inbox must not hold (links, FIFOs, hidden names, ...:
+ingestion/delivery.py) are recorded as `refused` and left unread where they are. `reland` writes 3 again
+for a landing of the ledger, from its raw file (`safetynet rebuild`).
 """
 
 from __future__ import annotations
@@ -17,25 +21,27 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import sqlite3
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from ingestion import ledger, quarantine, vault
+from ingestion import header_check, ledger, quarantine, vault
 from ingestion.contracts import Contract, load_contract
-from ingestion.dates import china_today
+from ingestion.dates import CHINA, china_today
 from ingestion.delivery import Delivery, list_inbox, parse_delivery
+from ingestion.filelock import file_lock
 from ingestion.lake import StagedParquet, delivery_path, dictionary_columns, ensure_schema_files, lake_schema
-from ingestion.normalise import BatchResult, DeliveryContext, RowCheck, normalise_batch
-from ingestion.pseudonymise import load_or_create_key
-from ingestion.rawstore import RawScan, archive_raw, hash_file, move_to_archive
+from ingestion.normalise import MESSAGES, BatchResult, DeliveryContext, RowCheck, normalise_batch
+from ingestion.rawstore import RawScan, archive_raw, digest, hash_file, move_to_archive, scan_raw
 from ingestion.readers import (
     MISSING_COLUMN,
     UNREADABLE,
@@ -44,7 +50,9 @@ from ingestion.readers import (
     Source,
     open_source,
 )
+from ingestion.scratch import work_dir
 from ingestion.settings import DataRoot
+from ingestion.state import checked_key
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +67,7 @@ class LandingResult:
     cutoff_date: dt.date | None
     seq: int | None
     sha256: str | None
-    status: str  # landed, superseded, duplicate, rejected, not_a_dataset
+    status: str  # landed, superseded, duplicate, rejected, not_a_dataset, refused
     reason: str | None = None  # `<code>: <text>` for a file rejected whole / not landed
     rows_in: int = 0
     rows_landed: int = 0
@@ -84,7 +92,8 @@ class _Outcome:
     quarantine: list[pl.DataFrame] = field(default_factory=list)
     vault: list[pl.DataFrame] = field(default_factory=list)
     encoding: str | None = None
-    extras: list[str] = field(default_factory=list)
+    extras: list[tuple[int, str]] = field(default_factory=list)  # unknown columns: (position, header)
+    lake: Path | None = None  # the lake file written
 
 
 class _Rejected(Exception):
@@ -95,7 +104,7 @@ class _Rejected(Exception):
         rows_in: int,
         column: str | None = None,
         encoding: str | None = None,
-        extras: list[str] | None = None,
+        extras: list[tuple[int, str]] | None = None,
     ):
         super().__init__(text)
         self.code, self.text, self.rows_in, self.column = code, text, rows_in, column
@@ -120,19 +129,28 @@ def land_inbox(
     the end; `rows` counts the rows read so far (landed, rejected and skipped).
     """
     inbox = inbox or root.inbox
-    ensure_schema_files(root)
-    deliveries = list_inbox(inbox, dataset)
-    groups = _by_dataset(deliveries)
-    workers = _worker_count(workers, deliveries, len(groups))
-    if workers > 1:
-        results = _land_in_parallel(root, deliveries, groups, workers, progress)
-    else:
-        results = _land_in_order(root, deliveries, progress)
-    vault.compact(root)
-    ledger.export_deliveries(root)
+    with landing_lock(root), work_dir(root) as work:
+        ensure_schema_files(root)
+        checked_key(root)
+        deliveries = list_inbox(inbox, dataset)  # listed under the lock: another landing may just have moved files
+        groups = _by_dataset(deliveries)
+        workers = _worker_count(workers, deliveries, len(groups))
+        if workers > 1:
+            results = _land_in_parallel(root, deliveries, groups, workers, work, progress)
+        else:
+            results = _land_in_order(root, deliveries, work, progress)
+        vault.compact(root)
+        ledger.export_deliveries(root)
     if progress:
         progress(len(deliveries), len(deliveries), "", sum(r.rows_in for r in results))
     return results
+
+
+@contextmanager
+def landing_lock(root: DataRoot) -> Iterator[None]:
+    """One landing at a time on a data root (a second one waits): the inbox, raw/ and the vault are shared."""
+    with file_lock(root.root / "landing.lock", 0o600):
+        yield
 
 
 PARALLEL_BYTES = 256 * 2**20  # below this, starting worker processes costs more than it saves
@@ -153,7 +171,7 @@ def _worker_count(asked: int | None, deliveries: list[Delivery], groups: int) ->
 
 def _size(delivery: Delivery) -> int:
     try:
-        return delivery.path.stat().st_size
+        return delivery.path.lstat().st_size
     except FileNotFoundError:
         return 0
 
@@ -166,14 +184,16 @@ def _by_dataset(deliveries: list[Delivery]) -> list[list[Delivery]]:
     return sorted(groups.values(), key=lambda group: -sum(_size(d) for d in group))
 
 
-def _land_in_order(root: DataRoot, deliveries: list[Delivery], progress: Progress | None = None) -> list[LandingResult]:
-    key = load_or_create_key(root)
+def _land_in_order(
+    root: DataRoot, deliveries: list[Delivery], work: Path, progress: Progress | None = None
+) -> list[LandingResult]:
+    key = checked_key(root)
     results: list[LandingResult] = []
     for n, delivery in enumerate(deliveries):
         if progress:
             progress(n, len(deliveries), delivery.file_name, sum(r.rows_in for r in results))
         try:
-            results.append(_land(root, delivery, key))
+            results.append(_land(root, delivery, key, work))
         except FileNotFoundError:
             if delivery.path.exists():
                 raise
@@ -182,10 +202,15 @@ def _land_in_order(root: DataRoot, deliveries: list[Delivery], progress: Progres
 
 
 def _land_in_parallel(
-    root: DataRoot, deliveries: list[Delivery], groups: list[list[Delivery]], workers: int, progress: Progress | None
+    root: DataRoot,
+    deliveries: list[Delivery],
+    groups: list[list[Delivery]],
+    workers: int,
+    work: Path,
+    progress: Progress | None,
 ) -> list[LandingResult]:
-    """One dataset per task in a pool of processes (spawned: Polars' threads do not survive a fork)."""
-    load_or_create_key(root)  # created once here, not raced by the workers
+    """One dataset per task in a pool of processes (spawned: Polars' threads do not survive a fork); the
+    workers write their temporary files into the landing process's work folder (they die with it)."""
     total, done = len(deliveries), 0
     order = {d.file_name: n for n, d in enumerate(deliveries)}  # results in landing order, as in one process
     results: list[LandingResult] = []
@@ -193,7 +218,7 @@ def _land_in_parallel(
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
     ) as pool:
-        futures = [pool.submit(_land_in_order, root, group) for group in groups]
+        futures = [pool.submit(_land_in_order, root, group, work) for group in groups]
         for future in as_completed(futures):
             landed = future.result()
             done += len(landed)
@@ -224,10 +249,12 @@ def land_file(
     fields, field, reason code, message); a row they flag is rejected like any other bad row.
     """
     inbox = inbox or root.inbox
-    ensure_schema_files(root)
-    result = _land(root, parse_delivery(Path(path), inbox), load_or_create_key(root), tuple(extra_checks))
-    vault.compact(root)
-    ledger.export_deliveries(root)
+    with landing_lock(root), work_dir(root) as work:
+        ensure_schema_files(root)
+        delivery = parse_delivery(Path(path), inbox)
+        result = _land(root, delivery, checked_key(root), work, tuple(extra_checks))
+        vault.compact(root)
+        ledger.export_deliveries(root)
     return result
 
 
@@ -235,18 +262,24 @@ def land_delivery(root: DataRoot, delivery: Delivery) -> LandingResult:
     """Land one delivery that is not a file of the inbox: a Parquet file of rows pulled from an exchange
     database (ingestion/exchange/), whose columns are named by the contract's headers. It goes through the
     same steps as a file; its `Pull` is recorded in the ledger transaction of its landing. The file stays where
-    it is (not moved to archive/; raw/ keeps a copy): the puller removes its staged file, a rebuild keeps raw/."""
-    ensure_schema_files(root)
-    result = _land(root, delivery, load_or_create_key(root))
-    vault.compact(root)
-    ledger.export_deliveries(root)
+    it is (not moved to archive/; raw/ keeps a copy): the puller removes its staged file. Under the landing lock,
+    with the secret checked, as a file of the inbox."""
+    with landing_lock(root), work_dir(root) as work:
+        ensure_schema_files(root)
+        result = _land(root, delivery, checked_key(root), work)
+        vault.compact(root)
+        ledger.export_deliveries(root)
     return result
 
 
 # ---------------------------------------------------------------- one file
 
 
-def _land(root: DataRoot, delivery: Delivery, key: bytes, extra_checks: tuple[RowCheck, ...] = ()) -> LandingResult:
+def _land(
+    root: DataRoot, delivery: Delivery, key: bytes, work: Path, extra_checks: tuple[RowCheck, ...] = ()
+) -> LandingResult:
+    if delivery.refused is not None:
+        return _refused(root, delivery)
     if delivery.dataset is None:
         return _not_a_dataset(root, delivery)
     scan = archive_raw(root, delivery.path)
@@ -256,8 +289,9 @@ def _land(root: DataRoot, delivery: Delivery, key: bytes, extra_checks: tuple[Ro
             return _finish_move(root, conn, delivery, scan.sha256, resumed)
         contract = load_contract(delivery.dataset)
         try:
-            _precheck(root, conn, delivery, scan)
-            outcome = _read(root, delivery, contract, scan, key, extra_checks)
+            _precheck(root, conn, delivery, scan, work)
+            ctx = _context(delivery, scan, key, china_today(), extra_checks)
+            outcome = _read(root, delivery, contract, scan, ctx, work)
         except _Rejected as rejected:
             return _record_rejected(root, conn, delivery, scan, rejected)
         except _Duplicate as dup:
@@ -271,20 +305,20 @@ class _Duplicate(Exception):
         self.first = first
 
 
-def _precheck(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan) -> None:
+def _precheck(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan, work: Path) -> None:
     """Whole-file decisions that need no reading beyond the raw scan."""
     first = ledger.landed_with_sha(conn, scan.sha256)
     if first is not None:
         raise _Duplicate(first)
     if delivery.cutoff is None:
-        raise _Rejected("bad_date", f"{delivery.problem}", _estimate(root, delivery, scan))
+        raise _Rejected("bad_date", f"{delivery.problem}", _estimate(root, delivery, scan, work))
     today = china_today()
     if delivery.cutoff > today:
         raise _Rejected(
             "bad_date",
             f"cut-off date {delivery.cutoff.isoformat()} in the file name is after today ({today.isoformat()}): "
             "an extract cannot describe the future",
-            _estimate(root, delivery, scan),
+            _estimate(root, delivery, scan, work),
         )
     clash = ledger.same_number(conn, delivery.dataset or "", delivery.cutoff, delivery.seq)
     if clash is not None:
@@ -292,22 +326,21 @@ def _precheck(root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan
             "conflicting_delivery",
             f"delivery number {delivery.seq} of {delivery.dataset} {delivery.cutoff.isoformat()} was already landed "
             f"from {clash['file_name']} with other content (a bare file and _1 are the same number)",
-            _estimate(root, delivery, scan),
+            _estimate(root, delivery, scan, work),
         )
 
 
-def _work_dir(root: DataRoot) -> Path:
-    """Scratch space on the data root's file system (a decoded GB18030 file can be large)."""
-    work = root.root / ".work"
-    work.mkdir(parents=True, exist_ok=True)
-    return work
+def _raw(root: DataRoot, scan: RawScan) -> Path:
+    """What is read: the archived copy (exactly the bytes hashed, whatever happens to the inbox file)."""
+    return root.raw / scan.sha256
 
 
-def _estimate(root: DataRoot, delivery: Delivery, scan: RawScan) -> int:
+def _estimate(root: DataRoot, delivery: Delivery, scan: RawScan, work: Path) -> int:
     """Data rows of a file rejected before reading: counted by reading it if it can be read."""
     try:
-        with tempfile.TemporaryDirectory(dir=_work_dir(root), prefix="count-") as tmp:
-            source = open_source(delivery.path, delivery.ext, scan, load_contract(delivery.dataset or ""), Path(tmp))
+        with tempfile.TemporaryDirectory(dir=work, prefix="count-") as tmp:
+            contract = load_contract(delivery.dataset or "")
+            source = open_source(_raw(root, scan), delivery.ext, scan, contract, Path(tmp))
             return _count_rows(source)
     except Exception as err:  # counting is best effort: any failure falls back to the line estimate
         rows = getattr(err, "rows_in", None)
@@ -321,21 +354,24 @@ def _count_rows(source: Source) -> int:
         return sum(b.height for b in source.batches(True))
 
 
-def _read(
-    root: DataRoot,
-    delivery: Delivery,
-    contract: Contract,
-    scan: RawScan,
-    key: bytes,
-    extra_checks: tuple[RowCheck, ...],
-) -> _Outcome:
+def _context(
+    delivery: Delivery, scan: RawScan, key: bytes, today: dt.date, extra_checks: tuple[RowCheck, ...]
+) -> DeliveryContext:
     assert delivery.cutoff is not None
-    ctx = DeliveryContext(
-        delivery.file_name, scan.sha256, delivery.cutoff, delivery.seq, key, china_today(), extra_checks=extra_checks
+    return DeliveryContext(
+        delivery.file_name, scan.sha256, delivery.cutoff, delivery.seq, key, today, extra_checks=extra_checks
     )
-    with tempfile.TemporaryDirectory(dir=_work_dir(root)) as tmp:
+
+
+def _read(
+    root: DataRoot, delivery: Delivery, contract: Contract, scan: RawScan, ctx: DeliveryContext, work: Path
+) -> _Outcome:
+    """Read the raw file and write its lake file (decoded copies live in a temporary folder of the work folder,
+    removed when the file is read)."""
+    assert delivery.cutoff is not None
+    with tempfile.TemporaryDirectory(dir=work, prefix="read-") as tmp:
         try:
-            source = open_source(delivery.path, delivery.ext, scan, contract, Path(tmp))
+            source = open_source(_raw(root, scan), delivery.ext, scan, contract, Path(tmp))
         except FileRejected as err:
             raise _Rejected(err.reason, err.message, err.rows_in or 0) from None
         hmap = source.header
@@ -382,7 +418,7 @@ def _read(
         except BaseException:
             lake.discard()
             raise
-        lake.commit()
+        outcome.lake = lake.commit()
         outcome.encoding, outcome.extras = source.encoding, hmap.extras
         return outcome
 
@@ -465,15 +501,54 @@ def _ledger_rejections(delivery: Delivery, sha256: str, frames: list[pl.DataFram
     return frame.select(ledger.REJECTION_COLUMNS).rows()
 
 
+def _write_side_files(root: DataRoot, delivery: Delivery, scan: RawScan, outcome: _Outcome) -> list[Path]:
+    """The quarantine file and the vault part of a read delivery; returns the files the ledger must keep."""
+    assert delivery.cutoff is not None and delivery.dataset is not None
+    kept = [outcome.lake] if outcome.lake is not None else []
+    rejected = quarantine.write_rows(root, delivery.dataset, scan.sha256, outcome.quarantine)
+    if rejected is not None:
+        kept.append(rejected)
+    if outcome.vault:
+        persons = pl.concat(outcome.vault).unique(subset="person_key", keep="last", maintain_order=True)
+        vault.write_part(root, scan.sha256, persons, delivery.cutoff, delivery.seq)
+    return kept
+
+
+FileRecord = tuple[str, str, int, str]  # item, kind, size, sha256 (ledger `state`)
+
+
+def file_records(root: DataRoot, scan: RawScan | None, written: list[Path]) -> list[FileRecord]:
+    """The raw file (when given) and every file written for it, with sizes and checksums (hashed before the ledger
+    transaction: other landing processes wait for that lock)."""
+    records = [(f"raw/{scan.sha256}", "raw", scan.size, scan.sha256)] if scan is not None else []
+    for path in written:
+        kind = "lake" if path.is_relative_to(root.lake) else "quarantine"
+        records.append((path.relative_to(root.root).as_posix(), kind, *digest(path)))
+    return records
+
+
+def _record_files(conn: sqlite3.Connection, records: list[FileRecord]) -> None:
+    for record in records:
+        ledger.record_state(conn, *record)
+
+
+def _recordable_extras(root: DataRoot, extras: list[tuple[int, str]], outcome: _Outcome | None = None) -> list[str]:
+    """Unknown column names as the ledger may show them: values withheld (ingestion/header_check.py)."""
+    if not extras:
+        return []
+    known = vault.known_names(root, [header for _, header in extras])
+    if outcome is not None and outcome.vault:  # names this delivery brings, not yet in the vault
+        known |= set(pl.concat(outcome.vault).get_column("name").drop_nulls().to_list())
+    return header_check.recordable(extras, known)
+
+
 def _commit(
     root: DataRoot, conn: sqlite3.Connection, delivery: Delivery, scan: RawScan, outcome: _Outcome
 ) -> LandingResult:
     contract = load_contract(delivery.dataset or "")
     assert delivery.cutoff is not None
-    quarantine.write_rows(root, contract.dataset, scan.sha256, outcome.quarantine)
-    if outcome.vault:
-        persons = pl.concat(outcome.vault).unique(subset="person_key", keep="last", maintain_order=True)
-        vault.write_part(root, scan.sha256, persons, delivery.cutoff, delivery.seq)
+    records = file_records(root, scan, _write_side_files(root, delivery, scan, outcome))
+    extras = _recordable_extras(root, outcome.extras, outcome)
     rejections = _ledger_rejections(delivery, scan.sha256, outcome.rejections, contract)
     try:
         with ledger.transaction(conn):
@@ -500,10 +575,11 @@ def _commit(
                 outcome.rows_landed,
                 outcome.rejected_rows,
                 outcome.rows_skipped,
-                outcome.extras,
+                extras,
             )
             landing_id = ledger.insert_landing(conn, _row(result, outcome.encoding))
             ledger.insert_rejections(conn, landing_id, rejections)
+            _record_files(conn, records)
             _record_pull(conn, delivery, landing_id)
             if status == "landed" and replaces:
                 ledger.supersede_lower(conn, contract.dataset, delivery.cutoff, delivery.seq)
@@ -566,7 +642,7 @@ def _record_rejected(
         0,
         rejected.rows_in,
         0,
-        rejected.extras,
+        _recordable_extras(root, rejected.extras),
     )
     row = (
         delivery.file_name,
@@ -580,11 +656,12 @@ def _record_rejected(
         text,
         scan.sha256,
     )
-    quarantine.write_file_rejection(root, delivery.dataset or "_unknown", scan.sha256, rejected.code, text)
-
+    kept = quarantine.write_file_rejection(root, delivery.dataset or "_unknown", scan.sha256, rejected.code, text)
+    records = file_records(root, scan, [kept])
     with ledger.transaction(conn):
         landing_id = ledger.insert_landing(conn, _row(result, rejected.encoding))
         ledger.insert_rejections(conn, landing_id, [row])
+        _record_files(conn, records)
         _record_pull(conn, delivery, landing_id)
     log.warning("rejected %s", text)
     _move(root, conn, delivery, scan.sha256, landing_id)
@@ -605,8 +682,27 @@ def _record_duplicate(
     )
     with ledger.transaction(conn):
         landing_id = ledger.insert_landing(conn, _row(result, None))
+        _record_files(conn, file_records(root, scan, []))
         _record_pull(conn, delivery, landing_id)
     _move(root, conn, delivery, scan.sha256, landing_id)
+    return result
+
+
+def _refused(root: DataRoot, delivery: Delivery) -> LandingResult:
+    """An entry the inbox must not hold: recorded with its reason, never opened, left where it is."""
+    code, _, why = (delivery.refused or "").partition(": ")
+    result = LandingResult(
+        delivery.file_name,
+        delivery.dataset,
+        delivery.cutoff,
+        delivery.seq if delivery.dataset else None,
+        None,
+        "refused",
+        f"{code}: {delivery.file_name}: {why}; it stays in the inbox, unread",
+    )
+    with ledger.open_ledger(root) as conn, ledger.transaction(conn):
+        ledger.insert_landing(conn, _row(result, None))
+    log.warning("%s", result.reason)
     return result
 
 
@@ -661,4 +757,67 @@ def _finish_move(
         row["rows_rejected"],
         row["rows_skipped"],
         extras,
+    )
+
+
+# ---------------------------------------------------------------- rebuild
+
+
+def reland(root: DataRoot, landing: sqlite3.Row, key: bytes, work: Path) -> list[Path]:
+    """Write again, from `raw/<sha256>`, the files a landing of the ledger wrote: its lake file, quarantine file
+    and vault part (the ledger row stays as it is). Returns the files written; raises ValueError naming the
+    file when the raw file no longer gives what the ledger recorded."""
+    delivery = _ledger_delivery(root, landing)
+    scan = scan_raw(root, landing["sha256"])
+    if landing["status"] == "rejected":
+        code, _, text = (landing["reason"] or "").partition(": ")
+        return [quarantine.write_file_rejection(root, delivery.dataset or "_unknown", scan.sha256, code, text)]
+    contract = load_contract(delivery.dataset or "")
+    ctx = _context(delivery, scan, key, _landing_day(landing), _replayed_checks(root, landing))
+    try:
+        outcome = _read(root, delivery, contract, scan, ctx, work)
+    except _Rejected as err:
+        raise ValueError(f"{landing['file_name']}: landed before, now rejected ({err.code}: {err.text})") from None
+    counts = (outcome.rows_in, outcome.rows_landed, outcome.rejected_rows, outcome.rows_skipped)
+    recorded = tuple(landing[c] for c in ("rows_in", "rows_landed", "rows_rejected", "rows_skipped"))
+    if counts != recorded:
+        raise ValueError(
+            f"{landing['file_name']}: rows in/landed/rejected/skipped {counts} differ from the ledger's {recorded}"
+        )
+    return _write_side_files(root, delivery, scan, outcome)
+
+
+def _ledger_delivery(root: DataRoot, landing: sqlite3.Row) -> Delivery:
+    ext = Path(landing["file_name"]).suffix.lower().lstrip(".")
+    cutoff = dt.date.fromisoformat(landing["cutoff_date"]) if landing["cutoff_date"] else None
+    return Delivery(root.raw / landing["sha256"], landing["file_name"], landing["dataset"], cutoff, landing["seq"], ext)
+
+
+def _landing_day(landing: sqlite3.Row) -> dt.date:
+    """The day (China) the file first landed: an ID's birth date is checked against it."""
+    return dt.datetime.fromisoformat(landing["landed_at"]).astimezone(CHINA).date()
+
+
+_REJECTION_TEXT = re.compile(r"^data row \d+ \(line \d+\), column .*?: (?P<text>.*)$", re.S)
+
+
+def _replayed_checks(root: DataRoot, landing: sqlite3.Row) -> tuple[RowCheck, ...]:
+    """Row checks the caller added when the file first landed (feedback: the warning was issued, to this county)
+    depend on what was published then: replay them from the rows the ledger recorded as rejected by them."""
+    contract_reasons = set(MESSAGES) | {UNREADABLE}
+    with ledger.open_ledger(root) as conn:
+        rows = conn.execute(
+            "SELECT data_row, field, reason, message FROM rejections WHERE landing_id = ? AND data_row IS NOT NULL",
+            (landing["id"],),
+        ).fetchall()
+    checks: dict[tuple[str, str], tuple[list[int], str]] = {}
+    for row in rows:
+        if row["reason"] in contract_reasons:
+            continue
+        found = _REJECTION_TEXT.match(row["message"] or "")
+        data_rows, _ = checks.setdefault((row["field"], row["reason"]), ([], found["text"] if found else ""))
+        data_rows.append(row["data_row"])
+    return tuple(
+        (pl.col("_data_row").is_in(data_rows), field_name, reason, text)
+        for (field_name, reason), (data_rows, text) in checks.items()
     )

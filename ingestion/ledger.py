@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS holds (
     release_note TEXT
 );
 CREATE INDEX IF NOT EXISTS holds_sha ON holds (sha256);
+CREATE TABLE IF NOT EXISTS state (
+    item TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT,
+    recorded_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pulls (
     landing_id INTEGER NOT NULL,
     dataset TEXT NOT NULL,
@@ -83,6 +90,14 @@ CREATE TABLE IF NOT EXISTS pulls (
 );
 CREATE INDEX IF NOT EXISTS pulls_dataset ON pulls (dataset, landing_id);
 """
+# `state`: what must exist for the ledger to hold true, with its size and checksum when it was written: every
+# raw file (`raw/<sha256>`: its name is its checksum), lake file and quarantine file of a landing, the vault's
+# folded file, the pseudonymisation secret's fingerprint (`secrets/pseudonym.key`, size 0), and each saved
+# warning register (`warning_register/<run date>`, size = its rows). A run checks it before building
+# (warehouse/state.py); `safetynet rebuild` restores the files from `raw/`.
+STATE_KINDS = ("raw", "lake", "quarantine", "persons", "secret", "register")  # persons: the vault's folded file
+# statuses of an inbox entry that is not landed and stays in the inbox: one ledger row per name, its latest outcome
+UNLANDED_STATUSES = ("not_a_dataset", "refused")
 
 LANDING_COLUMNS = [
     "file_name",
@@ -182,7 +197,7 @@ def unfinished(conn: sqlite3.Connection, file_name: str, sha256: str) -> sqlite3
     """A landing recorded but whose inbox file was not yet moved (the process stopped in between)."""
     return conn.execute(
         "SELECT * FROM landings WHERE file_name = ? AND sha256 = ? AND archived = 0 "
-        "AND status NOT IN ('not_a_dataset') ORDER BY id DESC LIMIT 1",
+        "AND status NOT IN ('not_a_dataset', 'refused') ORDER BY id DESC LIMIT 1",
         (file_name, sha256),
     ).fetchone()
 
@@ -196,9 +211,12 @@ def higher_seq_landed(conn: sqlite3.Connection, dataset: str, cutoff: dt.date, s
 
 
 def insert_landing(conn: sqlite3.Connection, values: dict) -> int:
-    """Insert one landing row; a file that names no dataset keeps one row (its latest outcome)."""
-    if values["status"] == "not_a_dataset":
-        conn.execute("DELETE FROM landings WHERE file_name = ? AND status = 'not_a_dataset'", (values["file_name"],))
+    """Insert one landing row; an entry left in the inbox (it names no dataset, or is refused unread) keeps one
+    row: its latest outcome."""
+    if values["status"] in UNLANDED_STATUSES:
+        conn.execute(
+            "DELETE FROM landings WHERE file_name = ? AND status IN (?, ?)", (values["file_name"], *UNLANDED_STATUSES)
+        )
     columns = [*LANDING_COLUMNS, "encoding", "archived"]
     row = {c: values.get(c) for c in columns}
     row["landed_at"] = row["landed_at"] or now()
@@ -230,6 +248,34 @@ def supersede_lower(conn: sqlite3.Connection, dataset: str, cutoff: dt.date, seq
         (dataset, cutoff.isoformat(), seq),
     )
     return cursor.rowcount
+
+
+def record_state(conn: sqlite3.Connection, item: str, kind: str, size: int, sha256: str | None) -> None:
+    """What must exist (see `state` above): recorded, or updated when it is written again."""
+    assert kind in STATE_KINDS, kind
+    conn.execute(
+        "INSERT INTO state (item, kind, size, sha256, recorded_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (item) DO UPDATE SET kind = excluded.kind, size = excluded.size, sha256 = excluded.sha256, "
+        "recorded_at = excluded.recorded_at",
+        (item, kind, size, sha256, now()),
+    )
+
+
+def record_file(conn: sqlite3.Connection, root: DataRoot, path: Path, kind: str) -> None:
+    """Record a file the platform just wrote under the data root, by its size and checksum."""
+    from ingestion.rawstore import digest
+
+    size, sha = digest(path)
+    record_state(conn, path.relative_to(root.root).as_posix(), kind, size, sha)
+
+
+def state_sha(conn: sqlite3.Connection, item: str) -> str | None:
+    row = conn.execute("SELECT sha256 FROM state WHERE item = ?", (item,)).fetchone()
+    return row["sha256"] if row else None
+
+
+def recorded_state(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute("SELECT item, kind, size, sha256 FROM state ORDER BY item").fetchall()
 
 
 def insert_pull(conn: sqlite3.Connection, landing_id: int, pull: Pull) -> None:

@@ -18,6 +18,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ingestion.private import open_private, private_dir
+from ingestion.scratch import temp_path
 from ingestion.settings import PSEUDONYM_KEY_ENV, DataRoot
 
 KEY_HEX_CHARS = 24  # 96 bits: collision-free at provincial scale, short enough to read
@@ -35,10 +37,9 @@ def load_or_create_key(data_root: DataRoot) -> bytes:
 
 
 def _create_secret(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    private_dir(path.parent)
+    tmp = temp_path(path)
+    fd = open_private(tmp)
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_hex(32))
     try:
@@ -47,6 +48,12 @@ def _create_secret(path: Path) -> None:
         pass
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def fingerprint(key: bytes) -> str:
+    """What the ledger keeps of the secret: a keyed hash of a constant, which tells whether the secret in use is
+    the one every person key was made with, and from which the secret cannot be recovered."""
+    return hmac.new(key, b"safetynet secret fingerprint", hashlib.sha256).hexdigest()
 
 
 def person_key(id18: str, key: bytes) -> str:

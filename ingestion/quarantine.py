@@ -6,23 +6,17 @@ the source line, the column, the field, the reason code and a message; one row p
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
 
 from ingestion.lake import write_atomic
+from ingestion.private import FILE_MODE, private_dir
 from ingestion.settings import DataRoot
-
-DIR_MODE = 0o700
-FILE_MODE = 0o600
 
 
 def _folder(root: DataRoot, dataset: str) -> Path:
-    for path in (root.quarantine, root.quarantine / dataset):
-        path.mkdir(parents=True, exist_ok=True)
-        os.chmod(path, DIR_MODE)
-    return root.quarantine / dataset
+    return private_dir(root.quarantine / dataset, place=root.quarantine)
 
 
 def path_for(root: DataRoot, dataset: str, sha256: str) -> Path:

@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 
 from ingestion.contracts import Contract, header_key
 from ingestion.dates import CHINA_TZ_NAME
+from ingestion.header_check import looks_like_data_row
 from ingestion.rawstore import CHUNK, LINE_WINDOW, RawScan
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ UNDECODABLE = "undecodable"
 UNREADABLE = "unreadable"
 EMPTY_FILE = "empty_file"
 MISSING_COLUMN = "missing_required_column"
+MISSING_HEADER = "missing_header"
 
 
 class FileRejected(Exception):
@@ -67,7 +69,7 @@ class HeaderMap:
 
     headers: list[str]  # as delivered
     positions: dict[str, int] = field(default_factory=dict)  # field → column index
-    extras: list[str] = field(default_factory=list)
+    extras: list[tuple[int, str]] = field(default_factory=list)  # (1-based column, header) not in the contract
     missing: list[str] = field(default_factory=list)  # required headers not found
     duplicates: list[str] = field(default_factory=list)  # contract headers found twice
     matched: int = 0
@@ -96,7 +98,7 @@ def map_headers(headers: list[str], contract: Contract) -> HeaderMap:
         col, factor = by_key.get(header_key(header), (None, None))
         if col is None:
             if header_key(header):
-                hmap.extras.append(header)
+                hmap.extras.append((index + 1, header))
             continue
         if col.field in hmap.positions:
             hmap.duplicates.append(col.header)
@@ -213,12 +215,15 @@ def open_csv(path: Path, scan: RawScan, contract: Contract, workdir: Path) -> So
         )
     headers = _read_header(text_path)
     hmap = map_headers(headers, contract)
-    if encoding == "gb18030" and hmap.matched == 0:
-        raise FileRejected(
-            UNDECODABLE,
-            "not UTF-8; read as GB18030 no header of the contract is recognisable (another encoding, e.g. Big5?)",
-            rows_in=lines_est,
-        )
+    if hmap.matched == 0:
+        data_row = looks_like_data_row(headers)
+        if encoding == "gb18030" and not data_row:
+            raise FileRejected(
+                UNDECODABLE,
+                "not UTF-8; read as GB18030 no header of the contract is recognisable (another encoding, e.g. Big5?)",
+                rows_in=lines_est,
+            )
+        raise no_header(contract, "on line 1", data_row, rows_in=content_lines(scan) if data_row else lines_est)
 
     def batches(slow: bool) -> Iterator[pl.DataFrame]:
         if slow:
@@ -227,6 +232,17 @@ def open_csv(path: Path, scan: RawScan, contract: Contract, workdir: Path) -> So
         return prefetch(fast) if scan.size > BLOCK_SIZE else fast
 
     return Source(hmap, encoding, batches, estimated_rows=lines_est)
+
+
+def no_header(contract: Contract, where: str, data_row: bool, rows_in: int) -> FileRejected:
+    """A file whose header row holds no header of the contract (a headerless file: its first row is data)."""
+    expected = ", ".join(c.header for c in contract.columns if c.required)
+    why = "; it holds data: was the file exported without its header row?" if data_row else ""
+    return FileRejected(
+        MISSING_HEADER,
+        f"no recognisable header: none of the headers of {contract.dataset} ({expected}) is {where}{why}",
+        rows_in=rows_in,
+    )
 
 
 def _no_content(err: Exception) -> str:
@@ -422,6 +438,10 @@ def open_xlsx(path: Path, contract: Contract) -> Source:
         note = f"; sheet(s) {', '.join(others)} hold data but only the first sheet is read" if others else ""
         raise FileRejected(EMPTY_FILE, f"the first worksheet is empty{note}", rows_in=0)
     header_index, hmap = _find_header(table, contract)
+    if hmap.matched == 0:
+        data_row = looks_like_data_row(hmap.headers)
+        rows_in = int(nonblank.to_series().sum()) - (0 if data_row else 1)
+        raise no_header(contract, f"in the first {MAX_TITLE_ROWS + 1} rows of the sheet", data_row, rows_in=rows_in)
     rows = table.slice(header_index + 1)
     keep = nonblank.to_series().slice(header_index + 1)
     index = pl.int_range(header_index + 1, table.height, eager=True, dtype=pl.Int64)

@@ -22,11 +22,13 @@ import pyarrow as pa
 from ingestion.filelock import file_lock
 from ingestion.lake import delivery_path, lake_schema, write_atomic
 from ingestion.ledger import insert_landing, open_ledger, supersede_lower, transaction
+from ingestion.pseudonymise import load_or_create_key
 from ingestion.settings import DataRoot
 
 
 def deliver(root: DataRoot, dataset: str, cutoff: dt.date, rows: list[dict[str, Any]], seq: int = 1) -> str:
     """Land `rows` (lake fields; missing ones null) as one delivery; returns its sha256."""
+    load_or_create_key(root)  # a landing always has the pseudonymisation secret (later landings check it)
     schema = lake_schema(dataset)
     file_name = f"{dataset}_{cutoff:%Y%m%d}{'' if seq == 1 else f'_{seq}'}.csv"
     sha = hashlib.sha256(

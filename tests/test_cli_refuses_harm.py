@@ -43,6 +43,9 @@ def _mistakes(root: DataRoot, empty, tmp_path) -> list[tuple[list[str], str]]:
         (["export", "--date", "2026-10-31", "--data", str(empty)], "does not look like"),
         (["export", "--date", "2026-09-30", *data], "not 2026-09-30"),
         (["export", "--date", "2026-02-30", *data], "not a date"),
+        # rebuild: the data root, the engine
+        (["rebuild", "--data", missing], "does not exist"),
+        (["rebuild", "--engine", "oracle", *data], "unknown engine"),
         # land, pull, check, feedback, identify, simulate, generate
         (["land", "--data", missing], "does not exist"),
         (["land", "--dataset", "mz_famliy", *data], "not a dataset"),
@@ -108,3 +111,22 @@ def test_help_and_a_platform_failure_are_not_user_errors(roots, capsys, monkeypa
     assert main(["export", "--date", "2026-10-31", "--data", str(root.root)]) == 1
     said = capsys.readouterr().err.strip()
     assert said == "safetynet failed: RuntimeError: disk full second line (--verbose shows where)"
+
+
+def test_a_refusal_is_one_line_with_its_own_exit_code(roots, capsys, monkeypatch):
+    """Busy (another run, a mart held open for writing): 3; a broken state (a lost lake): 4 (docs/operating.md)."""
+    from ingestion.state import BrokenState
+    from warehouse.exports.mart import MartBusy
+    from warehouse.run import RunBusy
+
+    root, _ = roots
+    refusals = ((RunBusy("another run is in progress"), 3), (MartBusy("held open"), 3), (BrokenState("lost"), 4))
+    for error, code in refusals:
+
+        def refuse(*args, error=error, **kwargs):
+            raise error
+
+        monkeypatch.setattr("warehouse.exports.export_run", refuse)
+        assert main(["export", "--date", "2026-10-31", "--data", str(root.root)]) == code, error
+        out, err = capsys.readouterr()
+        assert (out, err.strip()) == ("", f"safetynet: {error}")

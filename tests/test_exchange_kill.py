@@ -113,7 +113,7 @@ def test_a_killed_pull_reruns_to_the_same_result(tmp_path: Path, pg) -> None:  #
     _no_ledger_entry_without_data(killed)
     _assert_same(_state(killed), _state(reference))
     assert _pulls(killed) == _pulls(reference)
-    assert not list((killed / ".work" / "pulls").glob("*.parquet*"))  # nothing staged is left behind
+    assert not list((killed / ".work").rglob("*.parquet*"))  # nothing staged is left behind, by any process
     conn = sqlite3.connect(killed / "ledger.sqlite")
     counted = conn.execute("SELECT sum(rows_in) FROM landings WHERE dataset = 'wjw_death'").fetchone()[0]
     conn.close()

@@ -382,7 +382,7 @@ def test_pulled_values_read_as_the_text_a_file_would_hold(tmp_path: Path) -> Non
     pq.write_table(table, tmp_path / "pulled.parquet")
     source = open_parquet(tmp_path / "pulled.parquet", payment)
     (batch,) = list(source.batches(False))
-    assert source.header.extras == ["gxsj"] and not source.header.missing
+    assert source.header.extras == [(8, "gxsj")] and not source.header.missing  # (column, header)
     assert batch.select("payment_id", "period", "id_number", "amount", "paid_on", "_data_row").rows() == [
         ("7001", "2026-03", "11010519491231002X", "1234.50", "2026-03-05 01:30:00.000000", 1),
         ("7002", "", "", "-30.00", "2026-03-05 09:00:00.000000", 2),

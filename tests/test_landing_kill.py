@@ -1,6 +1,6 @@
 """Kill safety: `land_inbox` killed (SIGKILL) at random moments, then rerun to completion, ends exactly
 where an uninterrupted run ends: same landed rows per delivery, same ledger, same quarantine, every
-Parquet file readable, no ledger entry without its data."""
+Parquet file readable, no ledger entry without its data, and no temporary file left anywhere."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from bad_inputs.factory import headers, valid_rows, write_csv
+from safety_fixtures import debris
 
 from ingestion.contracts import load_contract
 from ingestion.settings import DataRoot
@@ -156,6 +157,7 @@ def test_killed_landing_reruns_to_the_same_result(tmp_path: Path, workers: int) 
     assert _run(killed, env).wait(timeout=300) == 0, f"seed {seed}"
     _no_ledger_entry_without_data(killed)
     _assert_same(_state(killed), _state(reference))
+    assert debris(DataRoot(killed)) == []
     assert not list((killed / "inbox").rglob("*.csv"))
     assert sorted(p.name for p in (killed / "archive").rglob("*.csv")) == sorted(
         p.name for p in (reference / "archive").rglob("*.csv")

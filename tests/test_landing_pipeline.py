@@ -222,7 +222,7 @@ def test_cli_land_exits_zero_and_lists_rejections(tmp_path: Path, monkeypatch: p
     from warehouse import cli
     from warehouse.cli import app
 
-    monkeypatch.setattr(cli.console, "width", 200)  # the summary table at full width
+    monkeypatch.setattr(cli.console, "_width", 200)  # full width (restored to None: the width setter would pin 80)
 
     root = make_root(tmp_path)
     contract = load_contract("mz_member")

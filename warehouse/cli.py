@@ -2,7 +2,8 @@
 
 `main()` is the entry point: a mistake in what was typed (a bad date, a missing data root, an export before
 any run, …) is one line on stderr and exit code 2, never a traceback (warehouse/guards.py); a failure of
-the platform itself is one line and exit code 1 (`--verbose` shows the traceback).
+the platform itself is one line and exit code 1 (`--verbose` shows the traceback). A command refused because
+of what it found (another run in progress: 3; a lost lake or another broken state: 4) says so in one line too.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         if guards.is_user_error(err):
             errors.print(f"safetynet: {guards.one_line(err)}", markup=False, soft_wrap=True)
             return USAGE_ERROR
+        if (refused := guards.refusal_code(err)) is not None:
+            errors.print(f"safetynet: {guards.one_line(err)}", markup=False, soft_wrap=True)
+            return refused
         if verbose:
             raise
         errors.print(
@@ -144,7 +148,7 @@ def land(
         )
     console.print(table)
     for r in results:
-        if r.status in ("rejected", "not_a_dataset"):
+        if r.status in ("rejected", "not_a_dataset", "refused"):
             console.print(f"[yellow]{r.status}[/yellow] {r.reason}")
 
 
@@ -316,7 +320,10 @@ def run(
     init: bool = InitOption,
     data: Path | None = DataOption,
 ) -> None:
-    """A whole comparison run: land → check → build → publish → export, recorded in the ledger."""
+    """A whole comparison run: land → check → build → publish → export, recorded in the ledger.
+
+    Refused with one line (exit 3) while another run or a rebuild holds the data root; stopped before anything
+    is built (exit 4) when something the ledger records is missing or changed (a lost lake: see `rebuild`)."""
     from warehouse.build import BuildError
     from warehouse.cli_progress import StepProgress
     from warehouse.run import run_comparison
@@ -338,6 +345,30 @@ def run(
         errors.print(str(err), markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     render_run_summary(console, root, summary)
+
+
+@app.command()
+def rebuild(
+    engine: str | None = typer.Option(None, "--engine", help="Build on duckdb (default) or spark."),
+    data: Path | None = DataOption,
+) -> None:
+    """Rebuild the lake, the quarantine, the vault and the warehouse from raw/ and the ledger (after a loss).
+
+    Every delivery is landed again from the raw archive in the ledger's order (same delivery numbers, holds and
+    releases), the vault is folded again, and the warehouse is built at the latest run date and published."""
+    from warehouse.build import BuildError
+    from warehouse.cli_progress import StepProgress
+    from warehouse.rebuild import rebuild as rebuild_all
+
+    chosen_engine = _checked_engine(engine)
+    root = _data_root(data)
+    try:
+        with StepProgress(console) as bar:
+            summary = rebuild_all(root, progress=bar.step, engine=chosen_engine, counts=bar.count)
+    except BuildError as err:  # as in `run`: one line; the lake and vault are rebuilt, the last published mart stays
+        errors.print(str(err), markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(str(summary), soft_wrap=True)
 
 
 @app.command()

@@ -18,6 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ingestion import scratch
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 DOCS_DIR = "docs"
 STATIC_PAGE = "static_index.html"
 DOCS_FILES = (STATIC_PAGE, "index.html", "manifest.json", "catalog.json")
+FOLDER_MODE, FILE_MODE = 0o755, 0o644
 
 
 class DocsError(RuntimeError):
@@ -72,13 +74,12 @@ def _run_docs_generate(root: DataRoot, run_date: dt.date) -> Path:
 def _publish(target: Path, published: Path) -> Path:
     """Copy the docs into a fresh folder beside `published`, then swap it in (a reader never sees a mix)."""
     published.parent.mkdir(parents=True, exist_ok=True)
-    fresh = published.with_name(f".{published.name}.{os.getpid()}.tmp")
-    old = published.with_name(f".{published.name}.{os.getpid()}.old")
-    for stale in (fresh, old):
-        shutil.rmtree(stale, ignore_errors=True)
+    fresh, old = scratch.temp_path(published), scratch.temp_path(published)  # swept if this process stops
     fresh.mkdir()
+    os.chmod(fresh, FOLDER_MODE)  # like the mart: analysts read, only the platform's account writes
     for name in DOCS_FILES:
         shutil.copyfile(target / name, fresh / name)
+        os.chmod(fresh / name, FILE_MODE)
     if published.exists():
         published.rename(old)  # a folder cannot be renamed over a non-empty one: move it aside first
     fresh.rename(published)

@@ -5,6 +5,11 @@ exist, a run date earlier than the register already holds); the CLI prints its m
 exits with code 2. The platform's own exceptions that are really the user's mistake (no published mart
 yet, a mart built for another date, an unknown simulation parameter, a bad reference file, …) are listed
 in USER_ERRORS and treated the same way, without those modules knowing about the command line.
+
+A *refusal* is neither a typing mistake nor a failure: the command did nothing because of the state it found,
+and says so in one line with an exit code of its own (REFUSALS), so that a script or a scheduler can tell
+"try again later" (3: another run holds the data root, an analyst holds the mart open for writing) from "repair
+first" (4: something the ledger records is missing or changed; docs/operating.md).
 """
 
 from __future__ import annotations
@@ -34,6 +39,14 @@ USER_ERRORS: dict[str, tuple[str, ...]] = {
 }
 
 
+EXIT_BUSY, EXIT_BROKEN_STATE = 3, 4
+REFUSALS: dict[str, dict[str, int]] = {
+    "warehouse.run": {"RunBusy": EXIT_BUSY},
+    "warehouse.exports.mart": {"MartBusy": EXIT_BUSY},
+    "ingestion.state": {"BrokenState": EXIT_BROKEN_STATE},
+}
+
+
 class UserError(Exception):
     """A mistake in the command's input: one line for the user, exit code 2."""
 
@@ -49,6 +62,17 @@ def is_user_error(error: BaseException) -> bool:
         if classes and isinstance(error, classes):
             return True
     return False
+
+
+def refusal_code(error: BaseException) -> int | None:
+    """The exit code of a refusal (REFUSALS), None for anything else."""
+    for module_name, codes in REFUSALS.items():
+        module = sys.modules.get(module_name)
+        for name, code in codes.items():
+            cls = getattr(module, name, None) if module is not None else None
+            if cls is not None and isinstance(error, cls):
+                return code
+    return None
 
 
 def one_line(error: BaseException) -> str:

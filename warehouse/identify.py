@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from ingestion.settings import DataRoot
+from warehouse.exports.mart import open_published
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,11 @@ def read_identifications(root: DataRoot, run_date: dt.date) -> pl.DataFrame:
     path = published_path(root)
     if not path.exists():
         raise IdentificationUnavailable(f"no published mart at {path}: run the pipeline for {run_date} first")
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with open_published(root) as con:  # MartBusy (one line) when an analyst holds it open for writing
         tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if TABLE not in tables:
             raise IdentificationUnavailable(f"the published mart {path} has no {TABLE}")
         frame = con.sql(f"SELECT {', '.join(COLUMNS)} FROM {TABLE}").pl()
-    finally:
-        con.close()
     log.debug("read %d identification rows from %s", frame.height, path)
     built_for = set(frame["run_date"].unique().to_list())
     if frame.height and built_for != {run_date}:

@@ -587,10 +587,11 @@ def land_feedback(root: DataRoot | None = None) -> dict[str, Any]:
 
     Workbooks under their export names go through `warehouse.feedback.receive_feedback` (copied into the
     inbox under the next feedback name, county remembered, landed); their originals then move out of the
-    inbox to `returned/<today>/`, so nothing is received twice. Files already named `feedback_<date>…`
+    inbox to `returned/<today>/` (owner-only), so nothing is received twice. Files already named `feedback_<date>…`
     land as any delivery.
     """
     from ingestion.landing import land_inbox
+    from ingestion.private import private_dir, private_file
     from warehouse.feedback import receive_feedback
 
     root = root or DataRoot.from_env()
@@ -606,9 +607,8 @@ def land_feedback(root: DataRoot | None = None) -> dict[str, Any]:
                     "problems": receipt.problems.height,
                 }
             )
-        kept = root.root / "returned" / today.isoformat()
-        kept.mkdir(parents=True, exist_ok=True)
-        path.replace(kept / path.name)
+        kept = private_dir(root.root / "returned" / today.isoformat(), place=root.root / "returned")
+        private_file(path.replace(kept / path.name))  # names and ID numbers: owner-only
     records += [describe_landing(r) for r in land_inbox(root, dataset=FEEDBACK_DATASET)]
     return _verdict(records, FEEDBACK_DATASET)
 
@@ -658,14 +658,18 @@ def check_dataset(dataset: str, landed: Mapping[str, Any] | None, root: DataRoot
 
 @_timed
 def build(run_date: str, root: DataRoot | None = None, run_id: int | None = None) -> dict[str, Any]:
-    """dbt build at the run date (warehouse.run.build_step, under the warehouse write lock); `run_id` ties the
-    ledger's model and data-test rows to the run."""
+    """dbt build at the run date (warehouse.run.build_step, under the warehouse write lock), after the state
+    check: on a lost lake the task fails with the line saying what is missing, and nothing is built. `run_id`
+    ties the ledger's model and data-test rows to the run."""
+    from ingestion.state import BrokenState
     from warehouse.build import BlockingTestFailed
-    from warehouse.run import build_step
+    from warehouse.run import build_step, state_step
 
+    root = root or DataRoot.from_env()
     try:
-        result = build_step(root or DataRoot.from_env(), dt.date.fromisoformat(run_date), run_id=run_id)
-    except BlockingTestFailed as err:  # the same data fails again: no retry, the last published mart stays
+        state_step(root)
+        result = build_step(root, dt.date.fromisoformat(run_date), run_id=run_id)
+    except (BrokenState, BlockingTestFailed) as err:  # the same state fails again: no retry, the last mart stays
         raise AirflowFailException(str(err)) from err
     keep = (
         "run_date",
@@ -688,10 +692,11 @@ def build(run_date: str, root: DataRoot | None = None, run_id: int | None = None
 
 
 @_timed
-def publish(root: DataRoot | None = None) -> dict[str, Any]:
-    from warehouse.run import publish_step
+def publish(root: DataRoot | None = None, run_id: int | None = None) -> dict[str, Any]:
+    """Publish the mart; with the run's ledger id, its status reads `publishing` meanwhile (warehouse.run)."""
+    from warehouse.run import publish_marked
 
-    result = publish_step(root or DataRoot.from_env())
+    result = publish_marked(root or DataRoot.from_env(), run_id)
     return {"path": str(_field(result, "path")), "tables": _jsonable(_field(result, "tables"))}
 
 
@@ -747,10 +752,13 @@ RUN_STEPS = ("land_pending", "check", "build", "publish", "docs", "export")  # t
 
 
 def start_run(run_date: str, root: DataRoot | None = None) -> int:
-    """Opens the run's row in the ledger's `runs` (status running), as `safetynet run` does."""
+    """Opens the run's row in the ledger's `runs` (status running), as `safetynet run` does, after marking runs
+    whose process died as interrupted and sweeping their debris."""
     from warehouse import run
 
-    return run.start_run(root or DataRoot.from_env(), dt.date.fromisoformat(run_date))
+    root = root or DataRoot.from_env()
+    run.prepare_data_root(root)
+    return run.start_run(root, dt.date.fromisoformat(run_date))
 
 
 def finish_run(

@@ -4,6 +4,9 @@ The new file is built beside the old one under a temporary name and renamed over
 never sees a half-built database, and one that has the old file open keeps reading it while the next
 run builds. Only keyed data is copied: the mart holds no ID number and no name.
 
+The published file is read-only (0444) in a folder only its owner may write (0755): an analyst's plain
+connection can neither change it nor replace it. Temporary marts of a process that stopped are swept first.
+
 A mart table the latest build could not make is kept from the previous published file and labelled in
 `published_tables` (warehouse/mart_provenance.py, docs/failure_policy.md).
 """
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion import scratch
 from ingestion.settings import DataRoot
 from warehouse import mart_provenance
 from warehouse.build_ledger import latest_build
@@ -49,6 +53,8 @@ LEDGER_TABLES = {
     "data_test_results": "ledger_data_tests",
 }
 PUBLISHED_NAME = "monitoring.duckdb"
+MART_MODE = 0o444  # read-only for everyone, its owner included
+FOLDER_MODE = 0o755  # analysts read, only the platform's account writes
 
 
 @dataclass(frozen=True)
@@ -63,14 +69,13 @@ def published_path(root: DataRoot) -> Path:
 
 def publish(root: DataRoot) -> PublishResult:
     """Copy the marts and the ledger into a fresh file, then swap it in atomically."""
-    root.published.mkdir(parents=True, exist_ok=True)
     target = published_path(root)
-    tmp = target.with_name(f".{PUBLISHED_NAME}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+    tmp = prepare_published_folder(root)
     try:
         with warehouse_write_lock(root):  # no build may write while we read the warehouse
             counts = _write_copy(root, tmp, target if target.exists() else None)
         _fsync(tmp)
+        os.chmod(tmp, MART_MODE)
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     finally:
@@ -78,6 +83,15 @@ def publish(root: DataRoot) -> PublishResult:
         Path(f"{tmp}.wal").unlink(missing_ok=True)
     log.info("published %s (%d tables)", target, len(counts))
     return PublishResult(target, counts)
+
+
+def prepare_published_folder(root: DataRoot) -> Path:
+    """The published folder with its mode, cleared of temporary marts whose process stopped; returns a fresh
+    temporary name for the new mart."""
+    root.published.mkdir(parents=True, exist_ok=True)
+    os.chmod(root.published, FOLDER_MODE)
+    scratch.sweep_folder(root.published, recursive=False)
+    return scratch.temp_path(published_path(root))
 
 
 def _write_copy(root: DataRoot, tmp: Path, previous: Path | None) -> dict[str, int]:

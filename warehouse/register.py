@@ -4,7 +4,8 @@ After a good build the rows of `fct_warnings` are saved in the ledger's `warning
 by (run_date, warning_id). Before the next build, the register of the latest earlier run (run_date before
 the new run's) is exported to `lake/_state/previous_register.parquet`, which the models read. A rerun of a
 date is therefore a pure function of the lake and the ledger state before that date, and a rebuild of the
-warehouse from scratch gives the same register.
+warehouse from scratch gives the same register. Each saved register is recorded in the ledger's `state` by its
+number of warnings: a run checks that none has been lost before it builds (warehouse/state.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 from ingestion.lake import write_atomic
-from ingestion.ledger import open_ledger, transaction
+from ingestion.ledger import open_ledger, record_state, transaction
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,16 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 
 def _ensure(conn: sqlite3.Connection) -> None:
     conn.execute(_CREATE)
+
+
+def register_item(run_date: dt.date) -> str:
+    """How the ledger's `state` names the register saved for a run date (its size: the number of warnings)."""
+    return f"{TABLE}/{run_date.isoformat()}"
+
+
+def saved_warnings(conn: sqlite3.Connection, run_date: dt.date) -> int:
+    _ensure(conn)
+    return conn.execute(f"SELECT count(*) FROM {TABLE} WHERE run_date = ?", (run_date.isoformat(),)).fetchone()[0]
 
 
 def previous_run_date(root: DataRoot, run_date: dt.date) -> dt.date | None:
@@ -137,5 +148,6 @@ def save_register(root: DataRoot, run_date: dt.date, register: pl.DataFrame) -> 
                 f"INSERT INTO {TABLE} ({_QUOTED}) VALUES ({placeholders})",
                 text.iter_rows(),
             )
+            record_state(conn, register_item(run_date), "register", register.height, None)
     log.info("saved the register of %s: %d warnings", run_date, register.height)
     return register.height

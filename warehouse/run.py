@@ -6,21 +6,32 @@ published mart in place (publish only swaps in a complete file), and rerunning t
 the job with the same result: every step is idempotent. A build that had to leave models out (failure
 policy, docs/failure_policy.md) still publishes the rest; the run is then `degraded`, and the county
 workbooks go out whenever `fct_warnings` was built.
+
+Around the steps (docs/internals.md, "A run's guards"): one run at a time per data root (a second is refused
+with one line), runs left `running` by a killed process are marked `interrupted`, debris of stopped processes is
+swept, owner-only places get their modes, and the state the ledger records is checked before anything is built
+(warehouse/state.py). While the mart is published the run's status is `publishing`, so the `ledger_runs` copied
+into the mart says so; the final status is written to the ledger after publishing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import logging
+import os
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingestion import scratch
 from ingestion.ledger import open_ledger, transaction
+from ingestion.private import tighten
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
@@ -35,7 +46,9 @@ CREATE TABLE IF NOT EXISTS runs (
     run_date TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT NOT NULL,            -- running, succeeded, degraded (models left out: run_models), failed
+    -- running, publishing (its mart being published), succeeded, degraded (models left out: run_models),
+    -- failed, interrupted (its process stopped; found by the next run)
+    status TEXT NOT NULL,
     failed_step TEXT,
     error TEXT,
     step_seconds TEXT,               -- JSON {step: seconds}
@@ -53,12 +66,20 @@ CREATE TABLE IF NOT EXISTS runs (
 class RunSummary:
     run_date: dt.date
     steps: dict[str, float] = field(default_factory=dict)  # step → seconds
+    state: Any = None
     landings: list[Any] = field(default_factory=list)
     checks: Any = None
     build: Any = None
     published: Any = None
     docs: Any = None
     exports: Any = None
+
+
+def state_step(root: DataRoot) -> None:
+    """Everything the ledger says must exist is there and unchanged, else BrokenState (before anything is built)."""
+    from warehouse.state import verify_state
+
+    verify_state(root)
 
 
 def land_step(
@@ -139,31 +160,36 @@ def run_comparison(
     the build are."""
     summary = RunSummary(run_date)
     say = progress or (lambda message: log.info(message))
-    steps: list[tuple[str, Callable[[], Any], str]] = [
-        ("land", lambda: land_step(root, inbox, counts, cutoff=run_date), "landings"),
-        ("check", lambda: check_step(root), "checks"),
-        ("build", lambda: build_step(root, run_date, engine, run_id, counts), "build"),
-        ("publish", lambda: publish_step(root), "published"),
-    ]
-    if docs:
-        steps.append(("docs", lambda: docs_step(root, run_date), "docs"))
-    if export:
-        steps.append(("export", lambda: export_step(root, run_date), "exports"))
-    run_id = start_run(root, run_date)
-    current = ""
-    try:
-        for current, step, attribute in steps:
-            if current == "export" and not warnings_built(summary):
-                say("export skipped: fct_warnings was not built")
-                continue
-            say(current)
-            started = time.perf_counter()
-            setattr(summary, attribute, step())
-            summary.steps[current] = round(time.perf_counter() - started, 2)
-    except BaseException as err:
-        finish_run(root, run_id, summary, failed_step=current, error=_describe(err))
-        raise
-    finish_run(root, run_id, summary)
+    with one_run_at_a_time(root):
+        prepare_data_root(root)
+        run_id = start_run(root, run_date)
+        record_run_owner(root, run_id)
+        steps: list[tuple[str, Callable[[], Any], str]] = [
+            ("state", lambda: state_step(root), "state"),
+            ("land", lambda: land_step(root, inbox, counts, cutoff=run_date), "landings"),
+            ("check", lambda: check_step(root), "checks"),
+            ("build", lambda: build_step(root, run_date, engine, run_id, counts), "build"),
+            ("publish", lambda: publish_marked(root, run_id), "published"),
+        ]
+        if docs:
+            steps.append(("docs", lambda: docs_step(root, run_date), "docs"))
+        if export:
+            steps.append(("export", lambda: export_step(root, run_date), "exports"))
+        current = ""
+        try:
+            with scratch.work_dir(root):
+                for current, step, attribute in steps:
+                    if current == "export" and not warnings_built(summary):
+                        say("export skipped: fct_warnings was not built")
+                        continue
+                    say(current)
+                    started = time.perf_counter()
+                    setattr(summary, attribute, step())
+                    summary.steps[current] = round(time.perf_counter() - started, 2)
+        except BaseException as err:
+            finish_run(root, run_id, summary, failed_step=current, error=_describe(err))
+            raise
+        finish_run(root, run_id, summary)
     return summary
 
 
@@ -223,3 +249,92 @@ def _open_warnings(build: Any) -> int | None:
     if build is None:
         return None
     return sum(count for status, count in build.warnings_by_status.items() if status in ("待核查", "逾期"))
+
+
+# ---------------------------------------------------------------- a run's guards
+
+
+class RunBusy(RuntimeError):
+    """Another comparison run (or a rebuild) holds the data root; the message is one line."""
+
+
+@contextmanager
+def one_run_at_a_time(root: DataRoot, what: str = "comparison run") -> Iterator[None]:
+    """Hold the data root's run lock (`run.lock`) or refuse at once with RunBusy: a second `safetynet run` on the
+    same data root does not wait behind the first (an Airflow task retries later)."""
+    root.root.mkdir(parents=True, exist_ok=True)
+    path = root.root / "run.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise RunBusy(
+                f"another run is in progress on {root.root} ({holder}): this {what} was not started; "
+                "try again when it has finished"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{what}, pid {os.getpid()}, since {_now()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def prepare_data_root(root: DataRoot) -> None:
+    """Before a run: runs whose process died are marked interrupted, their debris is swept, owner-only places get
+    their modes (a data root written by an earlier version, or files copied in by hand)."""
+    interrupted = mark_interrupted_runs(root)
+    if interrupted:
+        log.warning("run(s) %s were interrupted (their process stopped) and are marked so", interrupted)
+    scratch.sweep(root)
+    changed = tighten(root)
+    if changed:
+        log.info("owner-only modes set on %d files and folders", changed)
+
+
+_OWNERS_DDL = "CREATE TABLE IF NOT EXISTS run_owners (run_id INTEGER PRIMARY KEY, owner TEXT NOT NULL)"
+OPEN_STATUSES = ("running", "publishing")
+
+
+def record_run_owner(root: DataRoot, run_id: int) -> None:
+    """Which process runs a run (`run_owners`): a later start can tell a run whose process died from one still going.
+    Runs the Airflow DAG opens have no owner process (their tasks are separate processes) and are left alone."""
+    with open_ledger(root) as conn, transaction(conn):
+        conn.execute(_OWNERS_DDL)
+        conn.execute("INSERT OR REPLACE INTO run_owners (run_id, owner) VALUES (?, ?)", (run_id, scratch.owner()))
+
+
+def mark_interrupted_runs(root: DataRoot) -> list[int]:
+    """Mark `interrupted` every open run whose owner process is gone; returns their ids."""
+    with open_ledger(root) as conn, transaction(conn):
+        conn.execute(_RUNS_DDL)
+        conn.execute(_OWNERS_DDL)
+        rows = conn.execute(
+            "SELECT r.run_id, o.owner FROM runs r JOIN run_owners o USING (run_id) WHERE r.status IN (?, ?)",
+            OPEN_STATUSES,
+        ).fetchall()
+        gone = [row["run_id"] for row in rows if not scratch.is_alive(row["owner"])]
+        for run_id in gone:
+            conn.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?, "
+                "error = coalesce(error, 'the process running it stopped before the run finished') WHERE run_id = ?",
+                (_now(), run_id),
+            )
+    return gone
+
+
+def set_run_status(root: DataRoot, run_id: int, status: str) -> None:
+    with open_ledger(root) as conn, transaction(conn):
+        conn.execute("UPDATE runs SET status = ? WHERE run_id = ?", (status, run_id))
+
+
+def publish_marked(root: DataRoot, run_id: int | None) -> Any:
+    """Publish with the run's status `publishing` meanwhile: the mart's copy of `ledger_runs` says the run was
+    still being published (its final status is only known, and written to the ledger, after publishing)."""
+    if run_id is None:
+        return publish_step(root)
+    set_run_status(root, run_id, "publishing")
+    result = publish_step(root)
+    set_run_status(root, run_id, "running")
+    return result

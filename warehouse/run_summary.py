@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
 from ingestion.settings import DataRoot
+from warehouse.exports.mart import MartBusy, MartMissing, open_published
 from warehouse.failure_view import read_failures, summary_lines
 from warehouse.publish import published_path
 from warehouse.run import RunSummary
@@ -100,18 +100,15 @@ def _warnings_table(summary: RunSummary) -> Table:
 
 
 def _identification_counts(root: DataRoot) -> list[tuple[str, int]]:
-    path = published_path(root)
-    if not path.exists():
-        return []
-    con = duckdb.connect(str(path), read_only=True)
     try:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'fct_identification'"
-        ).fetchone()[0]
-        if not exists:
-            return []
-        return con.execute(
-            "SELECT result_category, count(*) FROM fct_identification GROUP BY 1 ORDER BY 2 DESC"
-        ).fetchall()
-    finally:
-        con.close()
+        with open_published(root) as con:
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'fct_identification'"
+            ).fetchone()[0]
+            if not exists:
+                return []
+            return con.execute(
+                "SELECT result_category, count(*) FROM fct_identification GROUP BY 1 ORDER BY 2 DESC"
+            ).fetchall()
+    except (MartMissing, MartBusy):
+        return []

@@ -12,7 +12,9 @@ One pull, for a cut-off date C (default: today in China):
    ledger transaction that records the landing records the pull's new watermark too, so a pull killed at any
    moment is redone from the old watermark, and a repeated pull finds nothing new: each row lands once.
 
-A per-dataset lock keeps two pulls of one dataset (a DAG and a command) from reading the same rows.
+A per-dataset lock keeps two pulls of one dataset (a DAG and a command) from reading the same rows; the landing
+itself takes the landing lock like a file of the inbox, and a run (`safetynet run`) pulls within its one run at a
+time. Staged files live in the process's work folder (ingestion/scratch.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingestion import ledger
+from ingestion import ledger, scratch
 from ingestion.contracts import Contract, header_key, load_contract
 from ingestion.dates import china_today
 from ingestion.delivery import Delivery, Pull
@@ -35,6 +37,7 @@ from ingestion.exchange.database import quote_name, relation
 from ingestion.exchange.source import Source, SourceError, connection_url, load_source, source_datasets
 from ingestion.filelock import file_lock
 from ingestion.landing import LandingResult, land_delivery
+from ingestion.private import private_dir
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
@@ -88,11 +91,10 @@ def pull_dataset(root: DataRoot, dataset: str, cutoff: dt.date | None = None) ->
     if cutoff > china_today():
         raise source.error(f"cut-off {cutoff} is after today ({china_today()}): an extract cannot describe the future")
     url = connection_url(root, source)
-    staging = root.root / ".work" / "pulls"
-    staging.mkdir(parents=True, exist_ok=True)
-    staging.chmod(0o700)  # staged rows hold ID numbers and names until they are landed
-    with file_lock(staging / f"{dataset}.lock", mode=0o600):
-        _clear_leftovers(staging, dataset)
+    with file_lock(scratch.lock_path(root, f"pull-{dataset}"), mode=0o600), scratch.work_dir(root) as work:
+        # staged rows hold ID numbers and names until they are landed: in this process's owner-only work folder,
+        # removed when the pull ends (swept at the next start when the process was killed)
+        staging = private_dir(work / "pulls")
         with database.connect(source, url) as session:
             plan = _plan(session, source, contract)
             if source.mode == "increment":
@@ -106,12 +108,6 @@ def pull_dataset(root: DataRoot, dataset: str, cutoff: dt.date | None = None) ->
         log.info("pulled %s: %s, %d landed, %d rejected", source.label, landing.file_name, landing.rows_landed,
                  landing.rows_rejected)  # fmt: skip
     return PullOutcome(dataset, source.label, status, "" if landings else "no new rows", landings)
-
-
-def _clear_leftovers(staging: Path, dataset: str) -> None:
-    """Files staged by a pull that was killed: the rerun pulls them again (their watermark never moved)."""
-    for path in staging.glob(f"{dataset}_*.parquet*"):
-        path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------- describe and check
@@ -292,8 +288,8 @@ def _pull_whole(
 
 
 def _land(root: DataRoot, delivery: Delivery) -> LandingResult:
-    """Land a staged pull, then drop the staged file (raw/ has its copy; a kill in between leaves it to
-    `_clear_leftovers`)."""
+    """Land a staged pull, then drop the staged file (raw/ has its copy; a kill in between leaves it in the work
+    folder of a dead process, swept at the next start: its watermark never moved, the rerun pulls it again)."""
     result = land_delivery(root, delivery)
     delivery.path.unlink(missing_ok=True)
     return result

@@ -204,9 +204,9 @@ CASES: list[Case] = [
         [Expect(FX, "landed", None, (N, N - 1, 1, 0), rejections=[(2, 6, "身份证号", "id_spreadsheet_mangled")])],
     ),
     Case(
-        "XLSX whose header is below 5 title rows",
+        "XLSX whose header is below 5 title rows: no header where one may stand",
         lambda d: write_xlsx(d / FX, HEAD, _member_rows(), title_rows=6),
-        [Expect(FX, "rejected", "missing_required_column")],
+        [Expect(FX, "rejected", "missing_header", message_has=("first 6 rows",))],
     ),
     Case(
         "a name that matches no dataset",

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from ingestion.ledger import open_ledger, transaction
 from ingestion.settings import DataRoot
@@ -49,6 +50,18 @@ def record_exports(root: DataRoot, records: Iterable[ExportRecord]) -> None:
     with _connection(root) as con:
         con.execute(_DDL["exports"])
         con.executemany("INSERT INTO exports VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def move_export_records(root: DataRoot, old: Path, new: Path) -> None:
+    """Exported files moved from folder `old` to `new` (an export replaced by a later one of the same date)."""
+    before = old.relative_to(root.root).as_posix() + "/"
+    after = new.relative_to(root.root).as_posix() + "/"
+    with _connection(root) as con:
+        con.execute(_DDL["exports"])
+        con.execute(
+            "UPDATE exports SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?",
+            (after, len(before) + 1, len(before), before),
+        )
 
 
 def record_feedback_file(

@@ -1,13 +1,18 @@
 """Read the published mart (spec/OUTPUTS.md §1) read-only, into Polars frames.
 
 The file is replaced atomically after each run, so a reader opens it, copies what it needs and closes
-it at once; nothing here writes to it.
+it at once; nothing here writes to it. `open_published` is how the platform's own commands open it (exports,
+identify, feedback checks, the run summary): read-only, and when another process holds it open for writing
+(possible only for root: the file is 0444), the command says so in one line instead of failing with a traceback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -42,17 +47,38 @@ def published_path(root: DataRoot) -> Path:
     return root.published / PUBLISHED_FILE
 
 
-def read_tables(root: DataRoot, names: list[str]) -> dict[str, pl.DataFrame | None]:
-    """Each named table as a frame, or None when the mart does not have it."""
+class MartBusy(RuntimeError):
+    """Another process holds the published mart open for writing; the message is one line."""
+
+
+@contextmanager
+def open_published(root: DataRoot) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published mart, closed on leaving; MartMissing or MartBusy (one line)."""
     path = published_path(root)
     if not path.exists():
         raise MartMissing(f"no published mart at {path}: run the pipeline first")
-    con = duckdb.connect(str(path), read_only=True)
     try:
-        present = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        return {name: con.sql(f'SELECT * FROM "{name}"').pl() if name in present else None for name in names}
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as err:
+        if "Could not set lock" not in str(err):
+            raise
+        holder = re.search(r"\(PID (\d+)\)", str(err))
+        who = f"process {holder.group(1)}" if holder else "another process"
+        raise MartBusy(
+            f"the published mart {path} is held open for writing by {who}: close that connection (analysts "
+            "open the mart with read_only=True) and try again"
+        ) from None
+    try:
+        yield con
     finally:
         con.close()
+
+
+def read_tables(root: DataRoot, names: list[str]) -> dict[str, pl.DataFrame | None]:
+    """Each named table as a frame, or None when the mart does not have it."""
+    with open_published(root) as con:
+        present = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        return {name: con.sql(f'SELECT * FROM "{name}"').pl() if name in present else None for name in names}
 
 
 def conform(frame: pl.DataFrame | None, columns: dict[str, pl.DataType], table: str) -> pl.DataFrame:

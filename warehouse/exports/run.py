@@ -2,26 +2,33 @@
 
 `export_run(root, run_date)` is what `safetynet export` and `safetynet run` call. Everything is read
 from the published mart (and names and IDs from the vault); every file written is recorded in the
-ledger. Files of an earlier export of the same run date that this one did not write again are removed,
-so the folder always shows one consistent export.
+ledger. An export is written into a new folder beside `exports/<run date>/` and swapped in whole, so the
+folder always shows one consistent export. Nothing a county already received is deleted: an earlier export of
+the same date is kept as `exports/<run date>.replaced-<UTC time>/` (and the ledger's rows of its files say so).
+Everything under `exports/` is owner-only: the workbooks hold names and ID numbers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from ingestion import scratch
+from ingestion.private import private_dir, private_file
 from ingestion.reference import Reference, load_reference
 from ingestion.settings import DataRoot
 from ingestion.vault import identities
 from warehouse.exports import province
 from warehouse.exports.layout import LEVELS, PROVINCE_CODE, PROVINCE_NAME, workbook_name
-from warehouse.exports.ledger import ExportRecord, record_exports
+from warehouse.exports.ledger import ExportRecord, move_export_records, record_exports
 from warehouse.exports.mart import warnings_and_households
 from warehouse.exports.rows import COUNTY, merge_monthly, open_warnings, summary_by_township, workbook_rows
 from warehouse.exports.workbook import (
@@ -80,17 +87,26 @@ def export_run(
     warnings, households = warnings_and_households(root, run_date)
     reference = load_reference(root)
     rows = _rows(root, warnings, households, reference)
-    summary = ExportSummary(run_date, root.exports / run_date.isoformat())
-    say(f"workbooks for {rows.get_column(COUNTY).n_unique()} dispatch areas …")
-    summary.files += _county_workbooks(summary.folder, rows, reference, run_date)
-    summary.files.append(_province_workbook(summary.folder, rows, reference, run_date))
-    if report:
-        from warehouse.report import write_report
+    folder = root.exports / run_date.isoformat()
+    staging = _staging_folder(root, folder)
+    try:
+        summary = ExportSummary(run_date, staging)
+        say(f"workbooks for {rows.get_column(COUNTY).n_unique()} dispatch areas …")
+        summary.files += _county_workbooks(staging, rows, reference, run_date)
+        summary.files.append(_province_workbook(staging, rows, reference, run_date))
+        if report:
+            from warehouse.report import write_report
 
-        say("run report …")
-        path = write_report(root, run_date, folder=summary.folder)
-        summary.files.append(ExportedFile("run_report", None, path, warnings.height))
-    _remove_stale(summary)
+            say("run report …")
+            path = private_file(write_report(root, run_date, folder=staging))
+            summary.files.append(ExportedFile("run_report", None, path, warnings.height))
+        else:
+            _keep_report(folder, staging, run_date)
+        _swap_in(root, staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary.folder = folder
+    summary.files = [dataclasses.replace(f, path=folder / f.path.name) for f in summary.files]
     record_exports(root, [_record(root, run_date, f) for f in summary.files])
     log.info("%s", summary)
     return summary
@@ -168,14 +184,33 @@ def _province_workbook(folder: Path, rows: pl.DataFrame, reference: Reference, r
     return ExportedFile("province_workbook", PROVINCE_CODE, path, own.height)
 
 
-def _remove_stale(summary: ExportSummary) -> None:
-    """Drop workbooks of an earlier export of this run date that this export did not write again
-    (a county whose warnings have all been answered since); the report is left alone."""
-    kept = {f.path.name for f in summary.files}
-    for path in summary.folder.glob(f"*_{summary.run_date.isoformat()}.xlsx"):
-        if path.name not in kept:
-            log.info("removing stale export %s", path.name)
-            path.unlink()
+def _staging_folder(root: DataRoot, folder: Path) -> Path:
+    """A new owner-only folder beside the date's folder, named after this process (swept if it stops)."""
+    private_dir(root.exports)
+    return private_dir(scratch.temp_path(folder))
+
+
+def _keep_report(folder: Path, staging: Path, run_date: dt.date) -> None:
+    """A workbooks-only export keeps the date's run report (a link to the same file: nothing is copied)."""
+    from warehouse.report import report_name
+
+    report = folder / report_name(run_date)
+    if report.is_file():
+        os.link(report, staging / report.name)
+
+
+def _swap_in(root: DataRoot, staging: Path, folder: Path) -> Path | None:
+    """Put the new export in place of the date's folder; an earlier one is kept beside it, never deleted.
+    Returns where the earlier export now is."""
+    kept = None
+    if folder.exists():
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        kept = folder.with_name(f"{folder.name}.replaced-{stamp}")
+        folder.rename(kept)
+        move_export_records(root, folder, kept)
+        log.info("the earlier export of %s is kept as %s", folder.name, kept.name)
+    staging.rename(folder)
+    return kept
 
 
 def _record(root: DataRoot, run_date: dt.date, exported: ExportedFile) -> ExportRecord:

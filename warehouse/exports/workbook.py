@@ -19,6 +19,7 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from ingestion import scratch
 from warehouse.exports.layout import (
     COLUMNS,
     COUNTY_CODE_LABEL,
@@ -87,7 +88,7 @@ class _Formats:
 def write_atomically(path: Path, fill: Any) -> None:
     """Build the workbook under a temporary name in the same folder, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
+    tmp = scratch.temp_path(path)
     try:
         book = xlsxwriter.Workbook(
             str(tmp), {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}

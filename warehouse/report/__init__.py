@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ingestion import scratch
 from ingestion.dates import CHINA
 from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
@@ -129,7 +130,7 @@ def write_report(root: DataRoot, run_date: dt.date, folder: Path | None = None) 
     folder = folder or root.exports / run_date.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / report_name(run_date)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = scratch.temp_path(path)
     try:
         tmp.write_text(render_report(root, run_date), encoding="utf-8")
         os.replace(tmp, path)
