@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from ingestion import idcard
+from ingestion.contracts import all_contracts
 from synthetic.calendar import Schedule, month_start, school_year
-from synthetic.contracts import load_specs
 from synthetic.people import PlantedPeople
 from synthetic.writers import BadRow
 
@@ -36,7 +36,7 @@ class BadRows:
         self.counties = counties
         self._n = 0
         self.planned: dict[tuple[str, dt.date], list[BadRow]] = {}
-        specs = load_specs()
+        specs = all_contracts()
         for dataset, field, make_raw, reason in CATALOGUE:
             cutoffs = [c for c in schedule.cutoffs(specs[dataset].frequency) if (dataset, c) not in avoid]
             cutoff = cutoffs[int(rng.integers(0, len(cutoffs)))]

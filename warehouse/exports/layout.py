@@ -8,12 +8,10 @@ contract, so a value added there shows up in the drop-downs without touching thi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
+from ingestion.contracts import load_contract
 
-CONTRACT = Path(__file__).resolve().parents[2] / "ingestion" / "contracts" / "feedback.yaml"
+FEEDBACK_DATASET = "feedback"  # the contract of the answers read back from a returned workbook
 
 OPEN_STATUSES = ("待核查", "逾期")
 LEVELS = ("红", "橙", "黄")
@@ -97,18 +95,12 @@ NOTES_SHEET = "说明"
 COUNTY_CODE_LABEL = "县区代码"  # the 说明 sheet's key that identifies a returned workbook
 
 
-@lru_cache(maxsize=1)
-def _contract() -> dict:
-    with CONTRACT.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
 def allowed_answers(field: str) -> tuple[str, ...]:
     """The canonical enum values the feedback contract accepts for `field` (finding, action)."""
-    for column in _contract()["columns"]:
-        if column["field"] == field:
-            return tuple(column["values"])
-    raise KeyError(f"feedback contract has no enum field {field!r}")
+    column = load_contract(FEEDBACK_DATASET).column(field)
+    if not column.values:
+        raise KeyError(f"feedback contract has no enum field {field!r}")
+    return tuple(column.values)
 
 
 def rule_name(rule_code: str) -> str:

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import polars as pl
-import yaml
 
+from ingestion.contracts import all_contracts
 from warehouse.exports.layout import LEVELS, OPEN_STATUSES, PROVINCE_CODE, RULE_NAMES
 from warehouse.exports.mart import conform, typed
-
-CONTRACTS = Path(__file__).resolve().parents[2] / "ingestion" / "contracts"
 
 # spec/RULES.md §2 "four routes" (39号 §三(四)) that a 处置措施 answer falls into
 ROUTES: dict[str, tuple[str, ...]] = {
@@ -32,13 +28,9 @@ PROVINCE_LABEL = "省级派发"
 LATE_AFTER_DAYS = {"weekly": 14, "monthly": 38, "quarterly": 99, "each_term": 190}
 
 
-@lru_cache(maxsize=1)
 def contracts() -> pl.DataFrame:
     """dataset, title, frequency of every contract."""
-    rows = []
-    for path in sorted(CONTRACTS.glob("*.yaml")):
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        rows.append((spec["dataset"], spec.get("title", spec["dataset"]), spec.get("frequency", "any_time")))
+    rows = [(c.dataset, c.title, c.frequency or "any_time") for c in all_contracts().values()]
     return pl.DataFrame(rows, schema=["dataset", "title", "frequency"], orient="row")
 
 
