@@ -1,4 +1,4 @@
--- 一户（人）一条救助链 (RULES.md §4): every event the platform knows, in time order, per household and per person.
+-- 一户（人）一条救助链 (docs/rules.md#the-assistance-chain-一户人一条救助链): every event the platform knows, in time order, per household and per person.
 -- An event that names its household (a roster change, a payment, a household warning) stays with it; a person's
 -- other events join the households holding the person in the roster in force on the event date (one row per such
 -- household), or, when no roster in force then lists them, in the roster nearest in time that does; a person in no
