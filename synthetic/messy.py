@@ -1,5 +1,6 @@
-"""Messy value forms within the spec (EXTRACTS.md §1-2, §5): per file, a style chosen from the seed;
-per cell, a small share of full-width digits, surrounding spaces, synonyms, legacy IDs, lower-case x.
+"""Messy value forms within docs/extracts.md#delivering-a-file and docs/extracts.md#values: per file, a style
+chosen from the seed; per cell, a small share of full-width digits, surrounding spaces, synonyms, legacy IDs,
+lower-case x.
 
 Every form produced here is one the spec says the platform must accept.
 """

@@ -1,5 +1,5 @@
 """Rows that landing must reject, each with exactly one bad cell and an unambiguous reason code
-(spec/OUTPUTS.md §4). They belong to fresh persons that appear nowhere else, so no truth depends on them.
+(docs/extracts.md#reason-codes). They belong to fresh persons that appear nowhere else, so no truth depends on them.
 """
 
 from __future__ import annotations

@@ -236,7 +236,7 @@ class DeliveryStatus:
 
 def pending_files(inbox: Path, dataset: str) -> list[tuple[str, dt.date | None]]:
     """(file name relative to the inbox, cut-off) of every delivery of `dataset` waiting in the inbox."""
-    from ingestion.delivery import list_inbox  # the one parser of delivery names (spec/EXTRACTS.md §1)
+    from ingestion.delivery import list_inbox  # the one parser of delivery names (docs/extracts.md#delivering-a-file)
 
     return [(d.file_name, d.cutoff) for d in list_inbox(inbox, dataset) if d.problem is None]
 

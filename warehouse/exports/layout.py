@@ -1,7 +1,7 @@
 """What a warning workbook looks like: its columns, labels and the answers staff may give.
 
-Spec/OUTPUTS.md §3 fixes the columns and their order (the `feedback` contract reads the answer columns
-back by header), spec/RULES.md §2 the rule names. The allowed answers are read from the feedback
+docs/outputs.md#county-workbooks fixes the columns and their order (the `feedback` contract reads the answer
+columns back by header), docs/rules.md#warnings the rule names. The allowed answers are read from the feedback
 contract, so a value added there shows up in the drop-downs without touching this file.
 """
 
@@ -19,7 +19,7 @@ LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 PROVINCE_CODE = "370000"
 PROVINCE_NAME = "山东省"
 
-# spec/RULES.md §2 and docs/verification.md: the rule's name is the workbook's 预警类型
+# docs/rules.md#warnings and docs/verification.md: the rule's name is the workbook's 预警类型
 RULE_NAMES: dict[str, str] = {
     "W01": "支出骤增·医疗",
     "W02": "收入骤减·主要劳动力死亡",
@@ -108,7 +108,7 @@ def rule_name(rule_code: str) -> str:
 
 
 def workbook_name(county_code: str, county_name: str, run_date: str) -> str:
-    """spec/OUTPUTS.md §3: the code leads because county names repeat (市中区)."""
+    """docs/outputs.md#county-workbooks: the code leads because county names repeat (市中区)."""
     if county_code == PROVINCE_CODE:
         return f"{PROVINCE_CODE}_{PROVINCE_NAME}_低收入人口预警汇总_{run_date}.xlsx"
     return f"{county_code}_{county_name}_低收入人口预警清单_{run_date}.xlsx"

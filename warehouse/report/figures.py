@@ -14,7 +14,7 @@ from ingestion.contracts import all_contracts
 from warehouse.exports.layout import LEVELS, OPEN_STATUSES, PROVINCE_CODE, RULE_NAMES
 from warehouse.exports.mart import conform, typed
 
-# spec/RULES.md §2 "four routes" (39号 §三(四)) that a 处置措施 answer falls into
+# the "four routes" of 39号 §三(四) (docs/outputs.md#the-run-report) that a 处置措施 answer falls into
 ROUTES: dict[str, tuple[str, ...]] = {
     "政策落实（应享未享）": ("纳入特困", "纳入低保", "单人保", "纳入低保边缘", "纳入刚性支出困难"),
     "转介部门（医疗/教育/住房/就业/临时救助）": ("医疗救助", "教育救助", "住房救助", "就业帮扶", "临时救助"),
@@ -24,7 +24,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
 NO_ACTION, NOT_GIVEN = "无需处置", "未填处置措施"
 PROVINCE_LABEL = "省级派发"
 # A dataset is late when its newest cut-off is older than this many days at the run date: one period
-# plus a week's grace (spec/EXTRACTS.md §3 gives the frequency, not a deadline).
+# plus a week's grace (docs/extracts.md#datasets gives the frequency, not a deadline).
 LATE_AFTER_DAYS = {"weekly": 14, "monthly": 38, "quarterly": 99, "each_term": 190}
 
 

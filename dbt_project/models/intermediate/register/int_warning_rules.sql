@@ -1,4 +1,4 @@
--- The rule catalogue (RULES.md §2, docs/verification.md): name, family and suggested action of each rule and sub-case.
+-- The rule catalogue (docs/rules.md#warnings, docs/verification.md): name, family and suggested action of each rule and sub-case.
 with catalogue as (
     select rules.* from (values
         ('W01', '', '支出骤增·医疗', '进入', '核实医疗支出，落实医疗救助、临时救助；复核救助类别（如低保边缘家庭转为低保，或认定为刚性支出困难家庭）'),
