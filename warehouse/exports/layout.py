@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingestion.contracts import load_contract
+from ingestion.rule_catalogue import rule_names
 
 FEEDBACK_DATASET = "feedback"  # the contract of the answers read back from a returned workbook
 
@@ -19,22 +20,8 @@ LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 PROVINCE_CODE = "370000"
 PROVINCE_NAME = "山东省"
 
-# docs/rules.md#warnings and docs/verification.md: the rule's name is the workbook's 预警类型
-RULE_NAMES: dict[str, str] = {
-    "W01": "支出骤增·医疗",
-    "W02": "收入骤减·主要劳动力死亡",
-    "W03": "收入不稳·失业",
-    "W04": "财产损失·灾害",
-    "W05": "收入超标",
-    "W06": "死亡未退",
-    "W07": "重复救助",
-    "W08": "应享未享",
-    "W09": "车辆超标",
-    "W10": "房产超标",
-    "W11": "经营主体",
-    "D01": "主动发现·大额医疗",
-    "D02": "主动发现·灾害",
-}
+# the rule's name is the workbook's 预警类型 (dbt_project/seeds/warning_rules.csv, also read by the models)
+RULE_NAMES: dict[str, str] = rule_names()
 
 
 @dataclass(frozen=True)
