@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
-from ingestion.contracts import Column, Contract, all_contracts
+from ingestion.contract_suite import DatasetSuite
+from ingestion.contracts import Column, Contract, ContractError, all_contracts, contracts_dir
 from ingestion.lake import id_key_field, id_prefix
 
 
@@ -68,10 +70,36 @@ def view(contract: Contract) -> ContractView:
     )
 
 
-@cache
 def contract_views() -> dict[str, ContractView]:
-    return {dataset: view(c) for dataset, c in all_contracts().items()}
+    return _views(contracts_dir())
+
+
+@cache
+def _views(directory: Path) -> dict[str, ContractView]:
+    return {dataset: view(c) for dataset, c in all_contracts(directory).items()}
 
 
 def contract_view(dataset: str) -> ContractView:
     return contract_views()[dataset]
+
+
+def dataset_suite(dataset: str) -> DatasetSuite:
+    """The contract's `suite:` block, its columns checked against the dataset's lake columns."""
+    return _suites(contracts_dir())[dataset]
+
+
+@cache
+def _suites(directory: Path) -> dict[str, DatasetSuite]:
+    contracts, views = all_contracts(directory), _views(directory)
+    for dataset, contract in contracts.items():
+        lake = {c.name for c in views[dataset].columns}
+        unknown = contract.suite.columns() - lake
+        for ref in contract.suite.references:
+            if ref.target_column not in {c.name for c in views[ref.target].columns}:
+                unknown.add(f"{ref.target}.{ref.target_column}")
+        if unknown:
+            raise ContractError(
+                f"{directory / dataset}.yaml: suite names {sorted(unknown)}, not lake columns of the dataset "
+                f"(an ID is checked as its key, e.g. person_key; a name is not in the lake)"
+            )
+    return {dataset: contract.suite for dataset, contract in contracts.items()}

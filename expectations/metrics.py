@@ -20,8 +20,8 @@ import polars as pl
 from expectations import checks as k
 from expectations.checks import Metric
 from expectations.contract_view import ContractView
-from expectations.datasets import DatasetRules
 from expectations.thresholds import THRESHOLDS as T
+from ingestion.contract_suite import DatasetSuite
 
 EXAMPLES = 5
 NO_PREVIOUS = "not compared: no previous good delivery of this dataset"
@@ -74,13 +74,13 @@ def basis_expr(column: str, only_when: tuple[tuple[str, tuple[str, ...]], ...]) 
     return pl.when(keep).then(amount).otherwise(None)
 
 
-def profile_columns(view: ContractView, rules: DatasetRules) -> list[str]:
+def profile_columns(view: ContractView, rules: DatasetSuite) -> list[str]:
     """The columns `profile` reads (so a previous delivery is read only in part)."""
     basis = [c for b in rules.medians for c in (b.column, *(other for other, _ in b.only_when))]
     return list(dict.fromkeys([*optional_columns(view), *basis]))
 
 
-def profile(frame: pl.DataFrame, view: ContractView, rules: DatasetRules) -> Profile:
+def profile(frame: pl.DataFrame, view: ContractView, rules: DatasetSuite) -> Profile:
     optional = [c for c in optional_columns(view) if c in frame.columns]
     exprs = [pl.col(c).is_not_null().mean().alias(f"fill:{c}") for c in optional]
     exprs += [basis_expr(b.column, b.only_when).median().alias(f"median:{b.column}") for b in rules.medians]

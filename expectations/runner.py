@@ -31,8 +31,7 @@ import pyarrow.parquet as pq
 from expectations import metrics as mx
 from expectations import store
 from expectations.checks import CRITICAL, Check, metrics_of
-from expectations.contract_view import contract_view, contract_views
-from expectations.datasets import rules_for
+from expectations.contract_view import contract_view, contract_views, dataset_suite
 from expectations.gx_runtime import GxRuntime, Verdict
 from expectations.store import Delivery
 from expectations.suites import reference_targets, suite_checks
@@ -93,7 +92,7 @@ class Measurer:
 
     def __init__(self, root: DataRoot, dataset: str, checks: list[Check]):
         self.root, self.dataset = root, dataset
-        self.view, self.rules = contract_view(dataset), rules_for(dataset)
+        self.view, self.rules = contract_view(dataset), dataset_suite(dataset)
         self.metrics = metrics_of(checks)
         self.referring = [m for m in self.metrics if m.target is not None]
         self.plain = [m for m in self.metrics if m.target is None]

@@ -1,4 +1,4 @@
-"""The suite of each dataset: generic checks from its contract plus its rules in `datasets.py`.
+"""The suite of each dataset: generic checks from its contract plus the checks its `suite:` block declares.
 
 `suite_checks(dataset)` is the whole suite as data; `expectations.gx_runtime` turns it into a GX
 ExpectationSuite named after the dataset (one `expect_column_values_to_be_between` per check, on the
@@ -11,15 +11,15 @@ from collections.abc import Iterator
 
 from expectations import checks as k
 from expectations.checks import CRITICAL, WARNING, Check, Metric, Severity, unique_names
-from expectations.contract_view import ContractView, contract_view, contract_views
-from expectations.datasets import DatasetRules, MedianBasis, Reference, rules_for
+from expectations.contract_view import ContractView, contract_view, contract_views, dataset_suite
 from expectations.thresholds import THRESHOLDS as T
+from ingestion.contract_suite import DatasetSuite, MedianBasis, Reference
 
 TIERS: tuple[Severity, ...] = (CRITICAL, WARNING)
 DATE_KINDS = ("date", "month")
 
 
-def _volume(view: ContractView, rules: DatasetRules) -> Iterator[Check]:
+def _volume(view: ContractView, rules: DatasetSuite) -> Iterator[Check]:
     rows = Metric("rows", k.ROWS)
     if view.kind == "snapshot":
         change = Metric("rows_change", k.ROWS_CHANGE)
@@ -78,7 +78,7 @@ def _keys(view: ContractView) -> Iterator[Check]:
         )
 
 
-def _columns(view: ContractView, rules: DatasetRules) -> Iterator[Check]:
+def _columns(view: ContractView, rules: DatasetSuite) -> Iterator[Check]:
     for col in view.columns:
         if col.required or col.has_default:
             yield Check(
@@ -151,7 +151,7 @@ def _parts(view: ContractView) -> Iterator[Check]:
             )
 
 
-def _rules(rules: DatasetRules) -> Iterator[Check]:
+def _rules(rules: DatasetSuite) -> Iterator[Check]:
     for r in rules.ranges:
         metric = Metric(f"out_of_range_rows__{r.column}", k.OUT_OF_RANGE_ROWS, (r.column,), low=r.low, high=r.high)
         why = f" ({r.why})" if r.why else ""
@@ -208,7 +208,7 @@ def _reference(ref: Reference) -> Iterator[Check]:
 
 def suite_checks(dataset: str) -> list[Check]:
     """Every check of a dataset's suite, in the order Data Docs shows them."""
-    view, rules = contract_view(dataset), rules_for(dataset)
+    view, rules = contract_view(dataset), dataset_suite(dataset)
     return unique_names(
         [*_volume(view, rules), *_keys(view), *_columns(view, rules), *_ages(view), *_parts(view), *_rules(rules)]
     )

@@ -44,12 +44,12 @@ class Thresholds:
     optional_fill_drop_warning: float = 0.20
 
     # 医保 cost parts (总费用 = 统筹 + 大病 + 救助 + 个人负担): rows flagged `parts_mismatch` are landed
-    # (spec/EXTRACTS.md §3); a few are normal, many mean the delivery's columns are shifted.
+    # (docs/extracts.md#datasets); a few are normal, many mean the delivery's columns are shifted.
     parts_mismatch_share_warning: float = 0.01
     parts_mismatch_share_critical: float = 0.10
 
     # Referential integrity: mz_member rows whose household is missing from mz_household of the same
-    # cut-off. Any is a warning (those members are not monitored, spec/RULES.md §5); beyond this share
+    # cut-off. Any is a warning (those members are not monitored, docs/rules.md#who-is-monitored); beyond this share
     # the two files do not belong together (critical).
     orphan_member_share_critical: float = 0.05
 

@@ -1,11 +1,14 @@
 """Dataset contracts: load the declarative YAML files into typed objects (format: contracts/README.md).
 
-The landing code is generic over these objects; nothing below knows a dataset by name.
+The one reader of the contracts: landing, the checks (`suite:` blocks, `ingestion.contract_suite`), the DAGs, the
+generator and the report all take them from here. Nothing below knows a dataset by name. The folder is
+ingestion/contracts/, or the one $SAFETYNET_CONTRACTS names (a copy with a department added, in a test).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -14,7 +17,10 @@ from typing import Any
 
 import yaml
 
+from ingestion.contract_suite import DatasetSuite, SuiteError, parse_suite
+
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
+CONTRACTS_ENV = "SAFETYNET_CONTRACTS"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is there: 10× faster
 KINDS = frozenset({"text", "id", "date", "month", "amount", "int", "region", "region6", "enum"})
 CHECKS = frozenset({"min_1", "not_after_cutoff", "date_not_after_cutoff", "positive", "matches_certificate_id"})
@@ -89,7 +95,15 @@ class Contract:
     columns: tuple[Column, ...]
     skip_row_when_empty: str | None = None
     parts_checks: tuple[PartsCheck, ...] = ()
-    redelivery: str = "replace"  # replace: a higher seq supersedes (spec §1); accumulate: every delivery counts
+    redelivery: str = (
+        "replace"  # replace: a higher seq supersedes (docs/extracts.md); accumulate: every delivery counts
+    )
+    suite: DatasetSuite = field(default_factory=DatasetSuite)  # the dataset's own checks beyond the generic ones
+
+    @property
+    def department_name(self) -> str:
+        """The delivering department as the title names it first (`民政`, `医保`, `核查反馈`)."""
+        return self.title.split()[0] if self.title.strip() else self.department
 
     def column(self, field_name: str) -> Column:
         for col in self.columns:
@@ -164,6 +178,13 @@ def _validate(contract: Contract) -> None:
         raise ContractError(f"{contract.dataset}: references unknown fields {sorted(referenced - fields)}")
 
 
+def _suite(raw: dict[str, Any] | None, dataset: str) -> DatasetSuite:
+    try:
+        return parse_suite(raw, dataset)
+    except SuiteError as err:
+        raise ContractError(str(err)) from None
+
+
 def parse_contract(raw: dict[str, Any]) -> Contract:
     dataset = str(raw["dataset"])
     parts = tuple(
@@ -186,6 +207,7 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
         skip_row_when_empty=raw.get("skip_row_when_empty"),
         parts_checks=parts,
         redelivery=str(raw.get("redelivery", "replace")),
+        suite=_suite(raw.get("suite"), dataset),
     )
     if contract.redelivery not in ("replace", "accumulate"):
         raise ContractError(f"{dataset}: redelivery must be replace or accumulate")
@@ -193,15 +215,34 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
     return contract
 
 
+def contracts_dir() -> Path:
+    """ingestion/contracts/, unless $SAFETYNET_CONTRACTS names another folder."""
+    chosen = os.environ.get(CONTRACTS_ENV, "").strip()
+    return Path(chosen) if chosen else CONTRACTS_DIR
+
+
+def all_contracts(directory: Path | None = None) -> dict[str, Contract]:
+    """Every contract in the folder (default: `contracts_dir()`), by dataset code."""
+    return _read_folder((directory or contracts_dir()).resolve())
+
+
 @functools.cache
-def all_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
-    """Every contract in the folder, by dataset code."""
+def _read_folder(directory: Path) -> dict[str, Contract]:
     contracts: dict[str, Contract] = {}
     for path in sorted(directory.glob("*.yaml")):
-        contract = parse_contract(yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER))
+        try:
+            contract = parse_contract(yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER))
+        except (KeyError, TypeError) as err:
+            raise ContractError(f"{path}: not a contract ({err!r})") from None
+        except ContractError as err:
+            raise ContractError(f"{path}: {err}") from None
         if contract.dataset != path.stem:
             raise ContractError(f"{path.name} declares dataset {contract.dataset}")
         contracts[contract.dataset] = contract
+    for contract in contracts.values():
+        for ref in contract.suite.references:
+            if ref.target not in contracts:
+                raise ContractError(f"{contract.dataset}: suite reference to unknown dataset {ref.target!r}")
     return contracts
 
 

@@ -1,4 +1,5 @@
-"""Delivery file names (spec/EXTRACTS.md §1): `<dataset>_<YYYYMMDD>[_<seq>].<csv|xlsx>`, and what the inbox holds.
+"""Delivery file names (docs/extracts.md#delivering-a-file): `<dataset>_<YYYYMMDD>[_<seq>].<csv|xlsx>`, and what the
+inbox holds.
 
 A file sits at the inbox root or in a folder named after its dataset. A bare name is delivery 1. A delivery
 pulled from an exchange database (ingestion/exchange/) is a Parquet file of the pulled rows that carries a `Pull`.

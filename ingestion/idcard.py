@@ -55,7 +55,7 @@ _SCIENTIFIC = re.compile(r"^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$")
 _ID18 = re.compile(r"^[0-9]{17}[0-9X]$")
 _ID15 = re.compile(r"^[0-9]{15}$")
 
-# Reason codes (spec/OUTPUTS.md §4); each bad ID gets exactly one.
+# Reason codes (docs/extracts.md#reason-codes); each bad ID gets exactly one.
 BAD_FORMAT = "bad_id_format"
 INVALID_PROVINCE = "invalid_province"
 INVALID_BIRTH_DATE = "invalid_birth_date"

@@ -1,7 +1,7 @@
-"""Value kinds of spec/EXTRACTS.md §2 as Polars expressions: each parses a trimmed string column.
+"""Value kinds of docs/extracts.md#values as Polars expressions: each parses a trimmed string column.
 
 Each parser returns the typed value, null where the text is not a valid value of the kind (the caller
-turns "not empty and null" into the kind's reason code). Full-width forms are folded first (§5).
+turns "not empty and null" into the kind's reason code). Full-width forms are folded first (docs/extracts.md#values).
 """
 
 from __future__ import annotations

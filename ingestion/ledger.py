@@ -322,7 +322,7 @@ def mark_archived(conn: sqlite3.Connection, landing_id: int) -> None:
 
 def read_table(root: DataRoot, name: str) -> pl.DataFrame:
     """A ledger table as a frame (for publishing into the mart). `landings` and `rejections` are the
-    OUTPUTS.md `ledger_landings` / `ledger_rejections` (plus bookkeeping columns)."""
+    docs/outputs.md#ledger-tables `ledger_landings` / `ledger_rejections` (plus bookkeeping columns)."""
     with open_ledger(root) as conn:
         exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
         if exists is None:

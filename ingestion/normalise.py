@@ -179,7 +179,7 @@ def _condition(spec: dict[str, str]) -> pl.Expr:
 
 
 def _row_rules(frame: pl.DataFrame, contract: Contract, ctx: DeliveryContext) -> pl.DataFrame:
-    """Rules that need other columns of the row (spec §5); only where the cell had no reason yet."""
+    """Rules that need other columns of the row (docs/extracts.md#values); only where the cell had no reason yet."""
     updates = []
     for col in contract.columns:
         current = pl.col(f"_r_{col.field}")

@@ -1,4 +1,4 @@
-"""Reading a delivered file into raw string batches with row numbers (spec/EXTRACTS.md §1, §5).
+"""Reading a delivered file into raw string batches with row numbers (docs/extracts.md#delivering-a-file).
 
 Every reader yields the same shape: one string column per contract field (`""` when empty or absent),
 `_data_row` (1-based under the header), `_source_line` (CSV line or sheet row), `_problem` (why a row
@@ -41,7 +41,7 @@ SLOW_BATCH = 100_000
 FIELD_LIMIT = 2 * LINE_WINDOW
 MAX_TITLE_ROWS = 5
 
-# whole-file reason codes (spec/OUTPUTS.md §4)
+# whole-file reason codes (docs/extracts.md#reason-codes)
 UNDECODABLE = "undecodable"
 UNREADABLE = "unreadable"
 EMPTY_FILE = "empty_file"
@@ -50,7 +50,7 @@ MISSING_HEADER = "missing_header"
 
 
 class FileRejected(Exception):
-    """The whole file cannot be landed; `reason` is a code of spec/OUTPUTS.md §4."""
+    """The whole file cannot be landed; `reason` is a code of docs/extracts.md#reason-codes."""
 
     def __init__(self, reason: str, message: str, rows_in: int | None = None):
         super().__init__(message)

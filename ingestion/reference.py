@@ -1,6 +1,6 @@
 """Reference data: regions, dibao standards, disposable income and rule parameters.
 
-Each of the four files (spec/EXTRACTS.md §4) is read from `<data root>/reference/<name>` when the user has
+Each of the four files (docs/extracts.md#reference-files) is read from `<data root>/reference/<name>` when the user has
 put one there, else from the shipped sample seed in `dbt_project/seeds/`; the optional `villages.csv` (村(社区)
 names for the workbooks) only from `<data root>/reference/`. Files as users have them are accepted: a UTF-8 BOM,
 extra columns (ignored, logged), township kinds as the national statistical division list writes them (街道, 镇,
@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import logging
@@ -35,34 +36,18 @@ log = logging.getLogger(__name__)
 
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 PROVINCE_CODE = "37"
-PROVINCE_DISPATCH_COUNTY = "370000"  # spec/OUTPUTS.md §4: province-level dispatch
+PROVINCE_DISPATCH_COUNTY = "370000"  # docs/outputs.md#the-province-summary: province-level dispatch
 URBAN_RURAL = ("城市", "农村")
-TOWNSHIP_KINDS = ("街道", "镇", "乡", "乡镇")  # spec/EXTRACTS.md §4: 乡镇 stands for either 镇 or 乡
+TOWNSHIP_KINDS = ("街道", "镇", "乡", "乡镇")  # docs/extracts.md#reference-files: 乡镇 stands for either 镇 or 乡
 SCOPES = ("province", "city", "county")
-MAX_EDGE_INCOME_MULTIPLIER = Decimal("2.0")  # spec/RULES.md §3: a county may set up to 2.0
+MAX_EDGE_INCOME_MULTIPLIER = Decimal("2.0")  # docs/rules.md#identification-认定: a county may set up to 2.0
 
-# The parameters of spec/EXTRACTS.md §4 and docs/verification.md: each must have a province row (its default).
-SPEC_PARAMETERS: tuple[str, ...] = (
-    "working_age_min", "working_age_max",
-    "w01_floor", "w01_income_share", "w01_red",
-    "w03_registration_months", "w03_lookback_months", "w03_min_contribution_months", "w03_gap_months",
-    "w04_orange_loss",
-    "w05_months", "w05_tekun_multiplier",
-    "w06_grace_months",
-    "w08_student_age_min", "w08_student_age_max", "w08_self_paid",
-    "d01_self_paid", "d02_loss",
-    "w11_capital",
-    "tekun_income_multiplier", "tekun_elderly_age", "tekun_child_age",
-    "dibao_asset_months",
-    "edge_asset_months", "edge_max_vehicles", "edge_max_extra_properties",
-    "edge_income_multiplier",
-    "rigid_expense_ratio",
-    "temp_medical_threshold", "temp_months_of_standard",
-    "deadline_red_working_days", "deadline_orange_working_days", "deadline_yellow_working_days",
+# Every parameter the platform uses is a province row of the shipped rule_parameters.csv (its default;
+# `shipped_parameters`). A user's file must give each a province row too, except these, which the shipped
+# default fills when the file leaves them out (docs/extracts.md).
+OPTIONAL_PARAMETERS: tuple[str, ...] = (
+    "medical_window_months", "reraise_growth", "reraise_months", "review_deadline_working_days",
 )  # fmt: skip
-# Numbers of spec/RULES.md that §4's table does not list (RULES.md: every number is a parameter).
-# Shipped with a province row, but optional in a user's file: the build keeps a default for them.
-OPTIONAL_PARAMETERS: tuple[str, ...] = ("reraise_growth", "reraise_months", "review_deadline_working_days")
 
 REGIONS, DIBAO, INCOME, PARAMETERS = (
     "regions.csv", "dibao_standard.csv", "disposable_income.csv", "rule_parameters.csv",
@@ -152,7 +137,7 @@ _SCHEMAS: dict[str, tuple[_Col, ...]] = {
         _Col("county_name", _text, pl.String()),
         _Col("township_code", _digits(9), pl.String(), required=False),
         _Col("township_kind", _one_of(*TOWNSHIP_KINDS), pl.String(), required=False),
-        # optional in spec §4: names the townships in the workbooks' 乡镇(街道) column
+        # optional (docs/extracts.md#regionscsv): names the townships in the workbooks' 乡镇(街道) column
         _Col("township_name", _text, pl.String(), required=False, in_spec=False),
     ),
     VILLAGES: (
@@ -206,7 +191,7 @@ def _locate(data_root: DataRoot, name: str) -> tuple[Path, Origin]:
 
 def _read_rows(path: Path, raw: bytes) -> tuple[list[str], list[dict[str, str]]]:
     try:
-        text = raw.decode("utf-8-sig")  # spec §4: UTF-8, a BOM is tolerated
+        text = raw.decode("utf-8-sig")  # docs/extracts.md#reference-files: UTF-8, a BOM is tolerated
     except UnicodeDecodeError as e:
         raise ReferenceError(f"{path}: not UTF-8 (byte {e.start})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -303,6 +288,30 @@ def _check_counties(path: Path, frame: pl.DataFrame, counties: set[str]) -> None
         log.warning("%s: no rows for %d county(ies), e.g. %s", path, len(missing), ", ".join(missing[:5]))
 
 
+@functools.cache
+def shipped_parameters() -> tuple[str, ...]:
+    """Every parameter with a province row in the shipped rule_parameters.csv, in file order."""
+    frame, _ = _parse_file(SHIPPED_DIR / PARAMETERS, PARAMETERS)
+    return tuple(dict.fromkeys(frame.filter(pl.col("scope") == "province")["parameter"].to_list()))
+
+
+def required_parameters() -> tuple[str, ...]:
+    """The parameters a user's rule_parameters.csv must give a province row."""
+    return tuple(p for p in shipped_parameters() if p not in OPTIONAL_PARAMETERS)
+
+
+def _with_optional_defaults(path: Path, params: pl.DataFrame) -> pl.DataFrame:
+    """A user's parameters with the shipped province rows of the optional parameters it leaves out."""
+    given = set(params.filter(pl.col("scope") == "province")["parameter"].to_list())
+    absent = [p for p in OPTIONAL_PARAMETERS if p not in given]
+    if not absent:
+        return params
+    shipped, _ = _parse_file(SHIPPED_DIR / PARAMETERS, PARAMETERS)
+    log.info("%s: no province row for %s; the shipped defaults apply", path, ", ".join(absent))
+    defaults = shipped.filter((pl.col("scope") == "province") & pl.col("parameter").is_in(absent))
+    return pl.concat([params, defaults.select(params.columns)], how="vertical_relaxed")
+
+
 def _check_parameters(path: Path, params: pl.DataFrame, cities: set[str], counties: set[str]) -> None:
     valid = {"province": {PROVINCE_CODE}, "city": cities, "county": counties}
     for i, (scope, code) in enumerate(zip(params["scope"], params["scope_code"]), start=1):
@@ -310,15 +319,15 @@ def _check_parameters(path: Path, params: pl.DataFrame, cities: set[str], counti
             raise _row_error(path, i, "scope_code", code, f"not a {scope} code of regions.csv")
     _check_unique(path, params, ["parameter", "scope", "scope_code", "effective_from"])
     defaults = set(params.filter(pl.col("scope") == "province")["parameter"].to_list())
-    missing = [p for p in SPEC_PARAMETERS if p not in defaults]
+    missing = [p for p in required_parameters() if p not in defaults]
     if missing:
         raise ReferenceError(f"{path}: no province row for parameter(s) {', '.join(missing)}")
     orphan = _rows_where(params, ~pl.col("parameter").is_in(sorted(defaults)))
     if orphan:  # an override whose name has no default is almost always a typo
         raise _row_error(path, orphan[0], "parameter", params["parameter"][orphan[0] - 1], "no province row")
-    unknown = sorted(defaults - set(SPEC_PARAMETERS) - set(OPTIONAL_PARAMETERS))
+    unknown = sorted(defaults - set(shipped_parameters()))
     if unknown:
-        log.warning("%s: parameters not in spec/EXTRACTS.md §4: %s", path, ", ".join(unknown))
+        log.warning("%s: parameters the platform does not use (not in the shipped file): %s", path, ", ".join(unknown))
     too_high = _rows_where(
         params,
         (pl.col("parameter") == "edge_income_multiplier") & (pl.col("value") > MAX_EDGE_INCOME_MULTIPLIER),
@@ -509,6 +518,8 @@ def load_reference(data_root: DataRoot) -> Reference:
     for name in names:
         path, origin = _locate(data_root, name)
         frames[name], sha = _parse_file(path, name)
+        if name == PARAMETERS and origin == "override":
+            frames[name] = _with_optional_defaults(path, frames[name])
         sources[name] = ReferenceSource(name, path, sha, origin)
         log.info("reference %s: %s (%s, %d rows)", name, path, origin, frames[name].height)
     _validate(frames, sources)

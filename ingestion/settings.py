@@ -1,4 +1,4 @@
-"""Settings in one place: the data root and the places under it (DESIGN.md, "Data at rest")."""
+"""Settings in one place: the data root and the places under it (docs/architecture.md#where-data-lives)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""China's official working-day calendar, for warning and review deadlines (spec/RULES.md §2, §5).
+"""China's official working-day calendar, for warning and review deadlines (docs/rules.md#warnings).
 
 Taken from the `holidays` package (`holidays.China`), not a hand-kept list: public holidays and the
 State Council's substitute days off are not working days; the make-up working days it lists on a

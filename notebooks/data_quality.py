@@ -17,15 +17,12 @@ with app.setup:
     import plotly.express as px
     import polars as pl
 
+    from ingestion.contracts import all_contracts
     from ingestion.settings import DataRoot
     from warehouse.publish import published_path
 
-    # The department of a dataset is its prefix (spec/EXTRACTS.md §3).
-    DEPARTMENTS = {
-        "mz": "民政", "wjw": "卫生健康", "ybj": "医保", "rsj": "人社", "yjj": "应急管理", "nync": "农业农村",
-        "cl": "残联", "jyt": "教育", "zjt": "住建", "gaj": "公安", "zrzy": "自然资源", "scjg": "市场监管",
-        "feedback": "核查反馈",
-    }  # fmt: skip
+    # The delivering department of each dataset, as its contract's title names it (民政, 医保, …).
+    DEPARTMENTS = {c.dataset: c.department_name for c in all_contracts().values()}
 
 
 @app.cell
@@ -40,8 +37,7 @@ def _():
 
 @app.function
 def department(dataset: str | None) -> str:
-    prefix = (dataset or "").split("_")[0]
-    return DEPARTMENTS.get(prefix, prefix or "—")
+    return DEPARTMENTS.get(dataset or "", dataset or "—")
 
 
 @app.cell

@@ -1,7 +1,7 @@
 """Applications (mz_application + mz_application_member) and their expected identification.
 
 Background applications are built *for* an outcome: each draws a target category and figures that sit
-well inside that category's zone and well outside every earlier one (RULES.md §3), so the expected
+well inside that category's zone and well outside every earlier one (docs/rules.md#identification-认定), so the expected
 result is known by construction; truth_check.py decides them independently and must agree.
 """
 
@@ -189,7 +189,7 @@ class BackgroundApplications:
 
 
 def _cover(member: dict[str, Any]) -> bool:
-    """单人保 candidates (RULES.md §3): 一/二级 disability, 三级 智力/精神, or 重病."""
+    """单人保 candidates (docs/rules.md#identification-认定): 一/二级 disability, 三级 智力/精神, or 重病."""
     grade, kind = member.get("disability_grade"), member.get("disability_type")
     return member.get("health") == "重病" or grade in ("一级", "二级") or (grade == "三级" and kind in ("智力", "精神"))
 

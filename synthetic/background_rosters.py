@@ -19,7 +19,7 @@ GRADES = ("一级", "二级", "三级", "四级")
 
 
 def _severe(kind: pl.Expr, grade: pl.Expr) -> pl.Expr:
-    """Grades that make 重度残疾人护理补贴 due (RULES.md W08(a))."""
+    """Grades that make 重度残疾人护理补贴 due (docs/rules.md#w08-应享未享, (a))."""
     return grade.is_in(["一级", "二级"]) | ((grade == "三级") & kind.is_in(["智力", "精神"]))
 
 

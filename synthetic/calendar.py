@@ -1,4 +1,7 @@
-"""Delivery calendar: cut-off dates per cadence, month arithmetic and ages (spec/EXTRACTS.md §1, RULES.md §5)."""
+"""Delivery calendar: cut-off dates per cadence, month arithmetic and ages.
+
+Cut-offs: docs/extracts.md#delivering-a-file; the school year: docs/rules.md#w08-应享未享.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 
 
 def school_year(day: dt.date) -> str:
-    """The school year running on `day`; it changes on 1 September (RULES.md §5)."""
+    """The school year running on `day`; it changes on 1 September (docs/rules.md#w08-应享未享)."""
     start = day.year if day.month >= 9 else day.year - 1
     return f"{start}-{start + 1}"
 

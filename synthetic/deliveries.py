@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from ingestion.contracts import Contract, all_contracts
 from ingestion.settings import DataRoot
 from synthetic import records
 from synthetic.applications import Applicant
@@ -14,7 +15,6 @@ from synthetic.background_events import Events
 from synthetic.background_holdings import Holdings
 from synthetic.background_rosters import Rosters
 from synthetic.calendar import Schedule
-from synthetic.contracts import DELIVERED, Spec, load_specs
 from synthetic.messy import choose_style
 from synthetic.people import PlantedPeople
 from synthetic.plant import ExpectedIdentification, ExpectedWarning, Plant
@@ -25,6 +25,13 @@ from synthetic.sources import ApplicationSource, BackgroundSource, PlantedSource
 from synthetic.store import RecordStore
 from synthetic.truth import Landing, write_truth
 from synthetic.writers import BadRow, Written, write_delivery
+
+DELIVERED = (  # every dataset except feedback, which comes back from staff later; the order the generator writes them
+    "mz_household", "mz_member", "mz_payment", "mz_application", "mz_application_member",
+    "wjw_death", "mz_cremation", "ybj_settlement", "rsj_unemployment", "rsj_contribution",
+    "yjj_disaster", "nync_monitored", "cl_disability", "jyt_student_aid", "zjt_housing_aid",
+    "gaj_vehicle", "zrzy_property", "scjg_business",
+)  # fmt: skip
 
 XLSX_LIMIT = 5_000  # rows: larger deliveries are CSV (xlsxwriter writes only ~50k cells a second)
 TITLES = {
@@ -45,7 +52,7 @@ class Deliveries:
     ) -> None:  # fmt: skip
         self.root, self.seed, self.schedule, self.store = root, seed, schedule, store
         self.quirks = quirks or DeliveryQuirks()
-        self.specs = load_specs()
+        self.specs = all_contracts()
         self.background = BackgroundSource(schedule, rosters, events, holdings)
         self.planted = PlantedSource(plant)
         self.apps = ApplicationSource(applicants)
@@ -61,14 +68,14 @@ class Deliveries:
         self._background: tuple[str, dt.date, pl.DataFrame] | None = None
 
     # --- one delivery -----------------------------------------------------------------------------------------
-    def frame(self, spec: Spec, cutoff: dt.date, seq: int) -> pl.DataFrame:
+    def frame(self, spec: Contract, cutoff: dt.date, seq: int) -> pl.DataFrame:
         if spec.dataset in ("mz_application", "mz_application_member"):
             frame = self.apps.frame(spec, cutoff)
         else:
             frame = pl.concat([self._background_frame(spec, cutoff), self.planted.frame(spec, cutoff, seq)])
         return self.quirks.edit(spec, cutoff, seq, frame)
 
-    def _background_frame(self, spec: Spec, cutoff: dt.date) -> pl.DataFrame:
+    def _background_frame(self, spec: Contract, cutoff: dt.date) -> pl.DataFrame:
         """Built once per delivery (a re-delivery `_2` starts from the same rows; increments are made in order)."""
         if self._background is None or self._background[:2] != (spec.dataset, cutoff):
             self._background = (spec.dataset, cutoff, self.background.frame(spec, cutoff))
@@ -81,7 +88,7 @@ class Deliveries:
         return f"{dataset}/{name}" if rng.random() < 0.4 else name
 
     def write(
-        self, spec: Spec, cutoff: dt.date, seq: int, frame: pl.DataFrame, bad: list[BadRow], status: str = "landed"
+        self, spec: Contract, cutoff: dt.date, seq: int, frame: pl.DataFrame, bad: list[BadRow], status: str = "landed"
     ) -> Written:
         rows = frame.height + len(bad)
         style = choose_style(self._i, rows, stream(self.seed, "style", spec.dataset, cutoff, seq), XLSX_LIMIT)
@@ -135,7 +142,7 @@ class Deliveries:
     # --- deliveries the data-quality checks must hold back (optional) -------------------------------------------
     PROBLEMS = {"mz_member": "truncated", "ybj_settlement": "amounts_x100", "mz_payment": "duplicate_keys"}
 
-    def _bad_delivery(self, spec: Spec) -> None:
+    def _bad_delivery(self, spec: Contract) -> None:
         problem = self.PROBLEMS.get(spec.dataset)
         if problem is None:
             return

@@ -1,4 +1,7 @@
-"""Identification (RULES.md §3 and §5) decided independently from the delivered applications and rosters."""
+"""Identification decided independently from the delivered applications and rosters.
+
+The rules: docs/rules.md#identification-认定 and docs/rules.md#who-is-monitored.
+"""
 
 from __future__ import annotations
 
@@ -135,7 +138,8 @@ def _decide(
 
 
 def _exits(c: Checker) -> set[IdentKey]:
-    """Households leaving 特困/低保 between consecutive snapshots (RULES.md §3, §5), each reviewed as it is now."""
+    """Households leaving 特困/低保 between consecutive snapshots, each reviewed as it is now
+    (docs/rules.md#identification-认定)."""
     out: set[IdentKey] = set()
     snaps = c.hh_snaps
     for (a_cut, a), (b_cut, b) in zip(snaps, snaps[1:]):

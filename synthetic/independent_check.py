@@ -1,4 +1,4 @@
-"""The independent checker: RULES.md's warnings and identification decided from the delivered records alone
+"""The independent checker: docs/rules.md's warnings and identification decided from the delivered records alone
 (`truth_check.py` for the warnings, `identification_check.py` for identification)."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Messy value forms within the spec (EXTRACTS.md §1-2, §5): per file, a style chosen from the seed;
-per cell, a small share of full-width digits, surrounding spaces, synonyms, legacy IDs, lower-case x.
+"""Messy value forms within docs/extracts.md#delivering-a-file and docs/extracts.md#values: per file, a style
+chosen from the seed; per cell, a small share of full-width digits, surrounding spaces, synonyms, legacy IDs,
+lower-case x.
 
 Every form produced here is one the spec says the platform must accept.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from synthetic.contracts import Column, Spec
+from ingestion.contracts import Column, Contract
 
 FULLWIDTH = str.maketrans("0123456789()", "０１２３４５６７８９（）")
 DIGITS_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -108,7 +109,7 @@ def _comma(values: list[int | None]) -> list[str]:
     return ["" if v is None else f"{'-' if v < 0 else ''}{abs(v) // 100:,}.{abs(v) % 100:02d}" for v in values]
 
 
-def render_text(spec: Spec, frame: pl.DataFrame, style: Style) -> pl.DataFrame:
+def render_text(spec: Contract, frame: pl.DataFrame, style: Style) -> pl.DataFrame:
     """Every column as text in the file's style (before per-cell mess)."""
     out = {}
     for col in spec.columns:
@@ -147,7 +148,7 @@ def _legacy(id18: str) -> str:
 
 
 def mess_cells(
-    spec: Spec, frame: pl.DataFrame, text: pl.DataFrame, style: Style, rng: np.random.Generator
+    spec: Contract, frame: pl.DataFrame, text: pl.DataFrame, style: Style, rng: np.random.Generator
 ) -> pl.DataFrame:
     """A small share of cells in another accepted form (full-width, spaces, synonyms, 15-digit IDs, x)."""
     if style.cell_mess <= 0 or text.height == 0:

@@ -24,11 +24,11 @@ from typing import Any
 
 import polars as pl
 
+from ingestion.contracts import Contract
 from ingestion.reference import REGIONS, VILLAGES, Reference
 from ingestion.settings import DataRoot
 from synthetic import records
 from synthetic.calendar import add_months, month_start
-from synthetic.contracts import Spec
 from synthetic.params import floor_cents
 from synthetic.people import PLANTED_SEQ_BASE
 from synthetic.plant import Household, Member, Plant
@@ -36,7 +36,7 @@ from synthetic.scenario_kit import Counties, member, spread, w01_threshold
 from synthetic.scenarios_ident import am, apply
 from synthetic.writers import Extras, Legacy
 
-Edit = Callable[[Spec, pl.DataFrame], pl.DataFrame]
+Edit = Callable[[Contract, pl.DataFrame], pl.DataFrame]
 
 # name → what it is (the rule or model it exercises). README.md and the report list the same.
 QUIRKS: dict[str, str] = {
@@ -89,7 +89,7 @@ class DeliveryQuirks:
     def add_edit(self, dataset: str, cutoff: dt.date, seq: int, edit: Edit) -> None:
         self.edits.setdefault((dataset, cutoff, seq), []).append(edit)
 
-    def edit(self, spec: Spec, cutoff: dt.date, seq: int, frame: pl.DataFrame) -> pl.DataFrame:
+    def edit(self, spec: Contract, cutoff: dt.date, seq: int, frame: pl.DataFrame) -> pl.DataFrame:
         for change in self.edits.get((spec.dataset, cutoff, seq), []):
             frame = change(spec, frame)
         return frame
@@ -122,7 +122,7 @@ def _add(rows: list[dict[str, Any]]) -> Edit:
 
 
 def _set(key: str, value: str, **columns: object) -> Edit:
-    def change(spec: Spec, frame: pl.DataFrame) -> pl.DataFrame:
+    def change(spec: Contract, frame: pl.DataFrame) -> pl.DataFrame:
         hit = pl.col(key) == value
         return frame.with_columns(
             pl.when(hit).then(pl.lit(v)).otherwise(pl.col(c)).alias(c) for c, v in columns.items()

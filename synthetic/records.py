@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from synthetic.contracts import Spec
+from ingestion.contracts import Contract
 
 _DTYPES: dict[str, pl.DataType] = {
     "text": pl.String(), "id": pl.String(), "enum": pl.String(), "region": pl.String(),
@@ -18,22 +18,22 @@ _DTYPES: dict[str, pl.DataType] = {
 }  # fmt: skip
 
 
-def schema(spec: Spec) -> dict[str, pl.DataType]:
+def schema(spec: Contract) -> dict[str, pl.DataType]:
     return {c.field: _DTYPES[c.kind] for c in spec.columns}
 
 
-def empty(spec: Spec) -> pl.DataFrame:
+def empty(spec: Contract) -> pl.DataFrame:
     return pl.DataFrame(schema=schema(spec))
 
 
-def from_rows(spec: Spec, rows: list[dict[str, Any]]) -> pl.DataFrame:
+def from_rows(spec: Contract, rows: list[dict[str, Any]]) -> pl.DataFrame:
     """Rows as dicts of field → value (missing fields are null)."""
     cols = schema(spec)
     data = {f: [r.get(f) for r in rows] for f in cols}
     return pl.DataFrame(data, schema=cols)
 
 
-def conform(spec: Spec, frame: pl.DataFrame) -> pl.DataFrame:
+def conform(spec: Contract, frame: pl.DataFrame) -> pl.DataFrame:
     """Contract column order and dtypes; absent optional columns become null."""
     cols = schema(spec)
     exprs = [(pl.col(f) if f in frame.columns else pl.lit(None)).cast(dtype).alias(f) for f, dtype in cols.items()]

@@ -1,5 +1,5 @@
 """Rows that landing must reject, each with exactly one bad cell and an unambiguous reason code
-(spec/OUTPUTS.md §4). They belong to fresh persons that appear nowhere else, so no truth depends on them.
+(docs/extracts.md#reason-codes). They belong to fresh persons that appear nowhere else, so no truth depends on them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from ingestion import idcard
+from ingestion.contracts import all_contracts
 from synthetic.calendar import Schedule, month_start, school_year
-from synthetic.contracts import load_specs
 from synthetic.people import PlantedPeople
 from synthetic.writers import BadRow
 
@@ -36,7 +36,7 @@ class BadRows:
         self.counties = counties
         self._n = 0
         self.planned: dict[tuple[str, dt.date], list[BadRow]] = {}
-        specs = load_specs()
+        specs = all_contracts()
         for dataset, field, make_raw, reason in CATALOGUE:
             cutoffs = [c for c in schedule.cutoffs(specs[dataset].frequency) if (dataset, c) not in avoid]
             cutoff = cutoffs[int(rng.integers(0, len(cutoffs)))]

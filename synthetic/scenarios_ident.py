@@ -1,5 +1,5 @@
-"""Planted identification scenarios (RULES.md §3): applications covering every outcome, 单人保, 临时救助,
-退出转入, no consent, corrected applications; exit reviews of households leaving 特困/低保; and the
+"""Planted identification scenarios (docs/rules.md#identification-认定): applications covering every outcome,
+单人保, 临时救助, 退出转入, no consent, corrected applications; exit reviews of households leaving 特困/低保; and the
 re-delivered roster whose `_2` changes the truth.
 """
 

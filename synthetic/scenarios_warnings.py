@@ -1,4 +1,4 @@
-"""Planted warning scenarios: every rule of RULES.md §2 at each level and sub-case, in several counties,
+"""Planted warning scenarios: every rule of docs/rules.md#warnings at each level and sub-case, in several counties,
 with near misses at the boundaries that must NOT fire. Each function states its truth explicitly.
 """
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import polars as pl
 
+from ingestion.contracts import Contract
 from synthetic import records
 from synthetic.applications import Applicant
 from synthetic.background_events import Events
 from synthetic.background_holdings import Holdings
 from synthetic.background_rosters import Rosters
-from synthetic.contracts import Spec
 from synthetic.plant import POOR, Household, Plant
 
 
@@ -23,7 +23,7 @@ class BackgroundSource:
         self.events = events
         self.holdings = holdings
 
-    def frame(self, spec: Spec, cutoff: dt.date) -> pl.DataFrame:
+    def frame(self, spec: Contract, cutoff: dt.date) -> pl.DataFrame:
         k = self.schedule.monthly.index(cutoff) if cutoff in self.schedule.monthly else -1
         r, e = self.rosters, self.events
         makers = {
@@ -61,7 +61,7 @@ class PlantedSource:
             return [1, 2]
         return [1]
 
-    def frame(self, spec: Spec, cutoff: dt.date, seq: int = 1) -> pl.DataFrame:
+    def frame(self, spec: Contract, cutoff: dt.date, seq: int = 1) -> pl.DataFrame:
         p = self.plant
         k = p.schedule.monthly.index(cutoff) if cutoff in p.schedule.monthly else -1
         rows: list[dict[str, Any]]
@@ -147,7 +147,7 @@ class ApplicationSource:
         for a in applicants:
             self.by_cutoff.setdefault(a.cutoff, []).append(a)
 
-    def frame(self, spec: Spec, cutoff: dt.date) -> pl.DataFrame:
+    def frame(self, spec: Contract, cutoff: dt.date) -> pl.DataFrame:
         apps = self.by_cutoff.get(cutoff, [])
         if spec.dataset == "mz_application":
             return records.from_rows(spec, [a.app for a in apps])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from synthetic.contracts import load_specs
+from ingestion.contracts import all_contracts
 
 
 @dataclass(frozen=True)
@@ -53,5 +53,5 @@ class RecordStore:
         parts = [pl.read_parquet(s.path) for s in self.effective(dataset, until)]
         if not parts:
             return pl.DataFrame()
-        keys = list(load_specs()[dataset].keys)
+        keys = list(all_contracts()[dataset].keys)
         return pl.concat(parts, how="vertical_relaxed").unique(subset=keys, keep="last", maintain_order=True)

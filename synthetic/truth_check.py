@@ -1,4 +1,4 @@
-"""An independent evaluation of RULES.md over the generated records (plain Python over the clean rows).
+"""An independent evaluation of docs/rules.md over the generated records (plain Python over the clean rows).
 
 It knows nothing of the scenarios: it reads what was delivered (RecordStore), applies every warning rule
 and the identification rules at the run date, and returns what a correct platform must produce. The

@@ -16,8 +16,8 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
+from ingestion.contracts import Contract
 from synthetic import records
-from synthetic.contracts import Spec
 from synthetic.messy import Style, excel_value, header_of, mess_cells, render_text, title_of
 
 FIXED_CREATED = dt.datetime(2026, 1, 1)  # workbook metadata: fixed so files are byte-identical per seed
@@ -60,7 +60,7 @@ class Written:
 
 
 def write_delivery(
-    inbox: Path, file_name: str, spec: Spec, title: str, cutoff: dt.date, frame: pl.DataFrame,
+    inbox: Path, file_name: str, spec: Contract, title: str, cutoff: dt.date, frame: pl.DataFrame,
     bad: list[BadRow], style: Style, rng: np.random.Generator, extras: Extras = Extras(),
 ) -> Written:  # fmt: skip
     good = frame.height
@@ -100,7 +100,7 @@ def write_delivery(
     return Written(file_name, good + len(bad), rejections, style)
 
 
-def _legacy_ids(spec: Spec, full: pl.DataFrame, text: pl.DataFrame, good: int, legacy: Legacy) -> pl.DataFrame:
+def _legacy_ids(spec: Contract, full: pl.DataFrame, text: pl.DataFrame, good: int, legacy: Legacy) -> pl.DataFrame:
     """IDs of people born 1900-1999 picked by `legacy` written in their 15-digit form (the century and the check
     digit dropped), as a legacy system exports them; planted bad rows keep their cell."""
     updates = []
@@ -132,7 +132,7 @@ def _csv(path: Path, text: pl.DataFrame, style: Style) -> None:
 
 
 def _xlsx(
-    path: Path, spec: Spec, title: str, cutoff: dt.date, clean: pl.DataFrame, text: pl.DataFrame, order: np.ndarray,
+    path: Path, spec: Contract, title: str, cutoff: dt.date, clean: pl.DataFrame, text: pl.DataFrame, order: np.ndarray,
     columns: list, headers: dict[str, str], style: Style, bad_cells: dict[tuple[int, str], str | float],
     blank_tail: int = 0,
 ) -> None:  # fmt: skip

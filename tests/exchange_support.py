@@ -167,7 +167,7 @@ def _ingest(server: pg_server.PgServer, table: str, rows: pa.Table, before: str 
 
 def apply_delivery(server: pg_server.PgServer, delivery: Delivery) -> int:
     """What the sharing platform does with a department's delivery: refresh the exchange table. A re-delivery
-    of a cut-off (`_2`) replaces what the first one put there, as spec/EXTRACTS.md §5 has it."""
+    of a cut-off (`_2`) replaces what the first one put there, as docs/extracts.md#delivering-a-file has it."""
     dataset, cutoff, path = delivery.dataset, delivery.cutoff, delivery.path
     assert dataset is not None and cutoff is not None
     frame = delivery_text(path, dataset)

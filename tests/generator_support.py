@@ -13,7 +13,7 @@ from typing import Any
 
 import openpyxl
 
-from synthetic.contracts import load_specs
+from ingestion.contracts import all_contracts
 
 NAME = re.compile(r"^(?P<dataset>[a-z_]+?)_(?P<cutoff>\d{8})(?:_(?P<seq>\d+))?\.(csv|xlsx)$")
 
@@ -43,7 +43,7 @@ def read_delivery(root: Path, file_name: str, style: dict[str, Any], folder: str
     """A generated file read back, from the inbox (or, once landed, from `archive`)."""
     match = NAME.match(Path(file_name).name)
     assert match, file_name
-    spec = load_specs()[match["dataset"]]
+    spec = all_contracts()[match["dataset"]]
     by_header = {fold(c.header): c.field for c in spec.columns}
     by_header |= {f"{fold(c.header)}({unit})": c.field for c in spec.columns for unit in c.unit_headers}
     path = root / folder / file_name

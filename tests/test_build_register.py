@@ -1,5 +1,5 @@
-"""The register across runs (RULES.md §2): same episode → same warning; 已消除, 已核查, 逾期; the W01 re-raise;
-a rerun of a date and a rebuild from an empty warehouse give the same register.
+"""The register across runs (docs/rules.md#warnings): same episode → same warning; 已消除, 已核查, 逾期; the W01
+re-raise; a rerun of a date and a rebuild from an empty warehouse give the same register.
 
 Runs: R1 2026-09-30 raises W01 (H01), W04 红 (H08) and W03(a) (H06). Before R2 2026-10-31 the registration is
 closed and the W01 warning is answered. R2 is built again from an empty warehouse. Before R3 2026-11-30, H01's

@@ -20,6 +20,7 @@ if "airflow" not in sys.modules:  # airflow reads its home at import: never the 
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="safetynet-airflow-"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
+from ingestion.contracts import CONTRACTS_DIR  # noqa: E402
 from ingestion.dates import add_months
 from ingestion.settings import DataRoot  # noqa: E402
 from warehouse import orchestration as orch  # noqa: E402
@@ -50,7 +51,7 @@ def _deliver(root: DataRoot, name: str, folder: str | None = None) -> Path:
 
 def test_every_contract_frequency_has_a_cadence() -> None:
     infos = orch.read_datasets()
-    assert len(infos) == len(list(orch.CONTRACTS_DIR.glob("*.yaml")))
+    assert len(infos) == len(list(CONTRACTS_DIR.glob("*.yaml")))
     for info in infos:
         assert info.frequency in orch.CADENCES, info
     assert {i.dataset for i in infos} >= {"mz_household", "wjw_death", "feedback", "jyt_student_aid"}

@@ -228,3 +228,29 @@ def test_sql_columns_match_the_published_mart(manifest: dict, analyst_demo: Anal
             assert built == produced, name
     finally:
         con.close()
+
+
+def _described(node: object) -> list[dict]:
+    """Every mapping of a dbt yml that has a name and a description (models, sources, columns, seeds)."""
+    if isinstance(node, dict):
+        own = [node] if "name" in node and "description" in node else []
+        return own + [d for value in node.values() for d in _described(value)]
+    if isinstance(node, list):
+        return [d for value in node for d in _described(value)]
+    return []
+
+
+def test_no_description_is_cut_by_yaml() -> None:
+    """A description written unquoted in a flow mapping (`{name: x, description: a, b}`) is cut at its comma, the
+    rest becoming a key without a value; the docs then show half a sentence. Every such text is quoted."""
+    import yaml
+
+    cut = []
+    for path in sorted(PROJECT.rglob("*.yml")):
+        if {"target", "dbt_packages", "logs"} & set(path.relative_to(PROJECT).parts):
+            continue
+        for node in _described(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            fragments = [key for key, value in node.items() if value is None and key not in ("description",)]
+            if fragments:
+                cut.append(f"{path.relative_to(ROOT)}: {node['name']}: {node['description']!r} lost {fragments}")
+    assert cut == []

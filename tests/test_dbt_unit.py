@@ -77,7 +77,7 @@ def _threshold_values() -> set[Decimal]:
 
 
 def test_rule_sql_reads_thresholds_from_parameters() -> None:
-    """RULES.md: every number is a parameter — no shipped threshold appears as a literal in the models."""
+    """docs/rules.md: every number is a parameter — no shipped threshold appears as a literal in the models."""
     suspects = _threshold_values()
     assert suspects, "the shipped parameters should contain amounts and shares"
     offending = []

@@ -4,7 +4,8 @@
 - the county workbook's columns are listed in their order;
 - every rule has its section in docs/rules.md, and a parameter quoted with a default (`name` [value]) exists with
   that shipped default;
-- every relative link of README.md and docs/*.md points to a file of the repository (and to a heading there).
+- every relative link of README.md and docs/*.md points to a file of the repository (and to a heading there);
+- every document named anywhere in code, dbt yml, docs or templates (`docs/rules.md#warnings`) is in the repository.
 """
 
 from __future__ import annotations
@@ -130,3 +131,44 @@ def test_relative_links_point_into_the_repository(page: Path) -> None:
         if not _link_resolves(page, target):
             broken.append(target)
     assert not broken, f"{page.relative_to(REPO)}: links to nothing in the repository: {broken}"
+
+
+# A document named in code, dbt yml, docs or templates: `docs/rules.md`, `contracts/README.md#…`, `BENCHMARKS.md`.
+CITATION = re.compile(r"(?<![\w/.\-])((?:[\w.\-]+/)*[\w\-]+\.md)(?:#([\w\-]+))?(?!\()")  # not `mo.md(`
+CITING = (".py", ".sql", ".yml", ".yaml", ".md", ".html", ".j2")
+
+
+def _citing_files() -> list[Path]:
+    skip = {".venv", "target", "logs", "dbt_packages", "node_modules", "__pycache__", ".git"}
+    return sorted(
+        path
+        for path in REPO.rglob("*")
+        if path.suffix in CITING and path.is_file() and not skip & set(path.relative_to(REPO).parts)
+    )
+
+
+def _cited_file(citing: Path, cited: str, documents: list[Path]) -> Path | None:
+    """The cited document: relative to the citing file or to the repository root, else the one repository document
+    whose path ends so (`contracts/README.md`, a test's `DOCS / "rules.md"`)."""
+    for base in (citing.parent, REPO):
+        candidate = (base / cited).resolve()
+        if candidate.is_file() and REPO in candidate.parents:
+            return candidate
+    ending = [d for d in documents if d.as_posix().endswith("/" + cited)]
+    return ending[0] if len(ending) == 1 else None
+
+
+def test_every_cited_document_is_in_the_repository() -> None:
+    """Every `<name>.md` a file of the project names exists in the repository (and its #anchor is a heading there):
+    a reader can open what the code, the dbt docs, the report and the docs point to."""
+    broken, files = [], _citing_files()
+    documents = [f for f in files if f.suffix == ".md"]
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in CITATION.finditer(text):
+            cited, anchor = match[1], match[2]
+            found = _cited_file(path, cited, documents)
+            if found is None or (anchor and anchor not in _anchors(found)):
+                line = text.count("\n", 0, match.start()) + 1
+                broken.append(f"{path.relative_to(REPO)}:{line}: {match[0]}")
+    assert broken == []

@@ -14,7 +14,6 @@ from expectations import metrics as mx
 from expectations import store
 from expectations.checks import CRITICAL, WARNING, metrics_of
 from expectations.contract_view import contract_view, contract_views
-from expectations.datasets import RULES
 from expectations.suites import all_suites, reference_targets, suite_checks
 from expectations.thresholds import THRESHOLDS as T
 from ingestion import ledger
@@ -48,7 +47,8 @@ def test_every_contract_has_a_suite_reading_only_lake_columns():
 
 
 def test_dataset_rules_name_real_columns():
-    for dataset, rules in RULES.items():
+    for dataset, contract in all_contracts().items():
+        rules = contract.suite
         lake = set(lake_schema(dataset).names)
         named = {r.column for r in rules.ranges} | {b.column for b in rules.medians} | set(rules.future_dates)
         named |= {c for pair in rules.ordered_dates for c in pair} | {c for c, _ in rules.patterns}
@@ -214,7 +214,7 @@ def test_cost_parts_share_and_ranges():
 
 
 def test_median_basis_leaves_out_reversals_and_non_positive_amounts():
-    view, rules = contract_view("ybj_settlement"), RULES["ybj_settlement"]
+    view, rules = contract_view("ybj_settlement"), all_contracts()["ybj_settlement"].suite
     frame = settlements([100, 300, -100, 0, 5_000], ["正常", "正常", "冲销", "正常", "冲销"], [False] * 5)
     assert mx.profile(frame, view, rules).medians["self_paid"] == pytest.approx(200)
 
@@ -235,7 +235,7 @@ def test_small_deliveries_are_not_compared_on_shares_and_sizes():
 
 
 def test_employee_wage_bases_only_make_the_median():
-    view, rules = contract_view("rsj_contribution"), RULES["rsj_contribution"]
+    view, rules = contract_view("rsj_contribution"), all_contracts()["rsj_contribution"].suite
     frame = pl.DataFrame(
         {
             "scheme": [

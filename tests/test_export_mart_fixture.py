@@ -1,4 +1,4 @@
-"""A small published mart with exactly the columns of spec/OUTPUTS.md §1, and a vault, for the export,
+"""A small published mart with exactly the columns of docs/outputs.md#the-published-mart, and a vault, for the export,
 feedback and report tests (imported by them). The tests here check the fixture keeps to the spec."""
 
 from __future__ import annotations

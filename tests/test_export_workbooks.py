@@ -1,4 +1,4 @@
-"""County warning workbooks (spec/OUTPUTS.md §3), written from a small published mart."""
+"""County warning workbooks (docs/outputs.md#county-workbooks), written from a small published mart."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from warehouse.exports import export_run
 from warehouse.exports.layout import HEADERS, allowed_answers, workbook_name
 from warehouse.exports.workbook import LEVEL_FILLS, display_width
 
-# spec/OUTPUTS.md §3's columns in its order, with 涉及月份 added (merged monthly warnings)
+# docs/outputs.md#county-workbooks's columns in its order, with 涉及月份 added (merged monthly warnings)
 SPEC_COLUMNS = (
     "预警编号", "预警等级", "预警类型", "规则编号", "子类", "乡镇(街道)", "村(社区)", "家庭编号", "户主姓名",
     "户主身份证号", "对象姓名", "对象身份证号", "救助类别", "触发依据", "涉及月份", "首次预警日期", "核查期限", "状态",

@@ -1,5 +1,5 @@
 """Answers back: a county workbook filled in the way staff do, saved through real LibreOffice, landed
-as `feedback` and checked against the register (spec/EXTRACTS.md §3 feedback, §5)."""
+as `feedback` and checked against the register (docs/extracts.md#feedback)."""
 
 from __future__ import annotations
 

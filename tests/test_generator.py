@@ -14,9 +14,9 @@ import pytest
 from generator_support import manifest, read_delivery, styles, truth_rows
 
 from ingestion import idcard
+from ingestion.contracts import all_contracts
 from ingestion.settings import DataRoot
 from synthetic import GenerationError, generate_province
-from synthetic.contracts import load_specs
 from synthetic.quirks import ALL_QUIRKS
 
 RUN = dt.date(2026, 10, 31)
@@ -115,7 +115,7 @@ def test_every_identification_outcome_is_planted(province: Path) -> None:
 def test_every_dataset_but_feedback_is_delivered_at_its_cadence(province: Path) -> None:
     landings = truth_rows(province, "expected_landings.csv")
     by_dataset = Counter(r["dataset"] for r in landings if r["status"] != "not_a_dataset")
-    specs = load_specs()
+    specs = all_contracts()
     assert set(by_dataset) == set(specs) - {"feedback"}
     assert by_dataset["mz_household"] == 13  # 12 month ends + the `_2` re-delivery
     assert by_dataset["wjw_death"] == 53  # every 7 days back from the run date over 12 months
@@ -150,7 +150,7 @@ def test_only_planted_bad_rows_have_bad_ids(province: Path) -> None:
     checked = 0
     for name in style:
         table = read_delivery(province, name, style[name])
-        kinds = {c.field: c.kind for c in load_specs()[table.dataset].columns}
+        kinds = {c.field: c.kind for c in all_contracts()[table.dataset].columns}
         id_cols = [i for i, f in enumerate(table.fields) if kinds[f] == "id"]
         for n, row in enumerate(table.rows, start=1):
             for i in id_cols:

@@ -1,7 +1,7 @@
 """End to end on a generated province: generate → land → build, then fct_identification must equal the generator's
 truth/expected_identification.csv exactly (every application and exit review, result, 单人保 keys, 临时救助, and
-the snapshot pair of each exit review), and the chain's missed / duplicated views must agree with W08 / W07. The
-province carries every real-world quirk (synthetic/quirks.py)."""
+the snapshot pair of each exit review), and the chain's missed / duplicated views show exactly the W08 / W07
+warnings. The province carries every real-world quirk (synthetic/quirks.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Value kinds (spec/EXTRACTS.md §2, §5): the vectorised normalisers, checked against the reference
+"""Value kinds (docs/extracts.md#values): the vectorised normalisers, checked against the reference
 ingestion.idcard and against hand-written date rules on random inputs (hypothesis)."""
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,11 +15,11 @@ import pytest
 from ingestion.reference import (
     DIBAO,
     INCOME,
+    OPTIONAL_PARAMETERS,
     PARAMETERS,
     REFERENCE_FILES,
     REGIONS,
     SHIPPED_DIR,
-    SPEC_PARAMETERS,
     VILLAGES,
     Reference,
     ReferenceError,
@@ -158,9 +159,13 @@ def test_frames_at_a_date_agree_with_lookups(shipped: Reference) -> None:
 # --- parameters -----------------------------------------------------------------------------------
 
 
-def test_every_spec_parameter_has_a_province_default(shipped: Reference) -> None:
+def test_every_parameter_the_models_read_has_a_province_default(shipped: Reference) -> None:
+    """The models' parameter columns (the macro parameter_names, and identification's review deadline) are the
+    shipped file's parameters: a parameter added to one and not the other fails here, not in a build."""
+    macro = (SHIPPED_DIR.parent / "macros" / "run_context.sql").read_text(encoding="utf-8")
+    listed = re.findall(r"'(\w+)'", macro[macro.index("macro parameter_names") :].split("endmacro")[0])
     province = shipped.rule_parameters.filter(pl.col("scope") == "province")
-    assert set(SPEC_PARAMETERS) <= set(province["parameter"])
+    assert sorted({*listed, "review_deadline_working_days"}) == sorted(set(province["parameter"]))
     assert (province["scope_code"] == "37").all()
     assert province["description"].null_count() == 0
 
@@ -302,6 +307,15 @@ def test_typo_in_an_override_parameter_is_rejected(root: DataRoot) -> None:
     _write(root.reference / PARAMETERS, _params_with([typo]))
     with pytest.raises(ReferenceError, match="edge_income_multipler"):
         load_reference(root)
+
+
+def test_a_user_file_without_an_optional_parameter_takes_the_shipped_default(root: DataRoot) -> None:
+    rows = [r for r in _params_with([]) if r["parameter"] not in OPTIONAL_PARAMETERS]
+    _write(root.reference / PARAMETERS, rows)
+    ref = load_reference(root)
+    for name in OPTIONAL_PARAMETERS:
+        (row,) = [r for r in _rows(PARAMETERS) if r["parameter"] == name and r["scope"] == "province"]
+        assert ref.parameter(name, "370102", RUN) == Decimal(row["value"])
 
 
 def test_user_file_must_keep_every_default(root: DataRoot) -> None:

@@ -15,7 +15,7 @@ import pytest
 from analyst_fixtures import AnalystDemo, analyst_demo  # noqa: F401 - the session fixture
 from typer.testing import CliRunner
 
-from ingestion.reference import OPTIONAL_PARAMETERS, SPEC_PARAMETERS, load_reference
+from ingestion.reference import load_reference, shipped_parameters
 from ingestion.settings import DataRoot
 from warehouse.simulate import (
     FRIENDLY_NAMES,
@@ -31,7 +31,7 @@ from warehouse.simulate_scratch import Override, write_overrides
 
 
 def test_every_friendly_name_is_a_parameter_of_the_reference() -> None:
-    known = set(SPEC_PARAMETERS) | set(OPTIONAL_PARAMETERS)
+    known = set(shipped_parameters())
     assert set(FRIENDLY_NAMES.values()) <= known
     assert FRIENDLY_NAMES["W01.amount"] == "w01_floor"
     assert FRIENDLY_NAMES["W01.share"] == "w01_income_share"

@@ -29,7 +29,7 @@ from warehouse.build import build, read_register
 
 RUN = dt.date(2026, 10, 31)
 KEY = ["rule_code", "sub_case", "level", "household_id", "person_key", "episode"]
-# every rule, sub-case and level RULES.md §2 and the 核对 rules define
+# every rule, sub-case and level docs/rules.md and docs/verification.md define
 LEVELS = {
     ("W01", "", "橙"), ("W01", "", "红"), ("W02", "", "红"), ("W03", "a", "黄"), ("W03", "a", "橙"), ("W03", "b", "黄"),
     ("W03", "b", "橙"), ("W04", "", "黄"), ("W04", "", "橙"), ("W04", "", "红"), ("W05", "", "黄"), ("W06", "", "红"),

@@ -282,6 +282,8 @@ def prepare_inputs(root: DataRoot, run_date: dt.date) -> tuple[dt.date | None, l
 def write_reference(root: DataRoot, run_date: dt.date) -> list[dict[str, str]]:
     """The effective reference data of this run as lake/_reference/<name>.parquet."""
     from ingestion.reference import load_reference
+    from ingestion.rule_catalogue import COLUMNS as RULE_COLUMNS
+    from ingestion.rule_catalogue import warning_rules
     from ingestion.workdays import calendar_frame
 
     reference = load_reference(root)
@@ -295,6 +297,7 @@ def write_reference(root: DataRoot, run_date: dt.date) -> list[dict[str, str]]:
         "calendar": calendar_frame(
             run_date - dt.timedelta(days=CALENDAR_DAYS_BEFORE), run_date + dt.timedelta(days=CALENDAR_DAYS_AFTER)
         ),
+        "warning_rules": pl.DataFrame([vars(entry) for entry in warning_rules()], schema=list(RULE_COLUMNS)),
     }
     for name, frame in frames.items():
         write_atomic(frame.to_arrow(), root.lake / REFERENCE_DIR / f"{name}.parquet")

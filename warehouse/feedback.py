@@ -1,4 +1,4 @@
-"""Answers back: returned warning workbooks land as the `feedback` dataset (spec/EXTRACTS.md §3).
+"""Answers back: returned warning workbooks land as the `feedback` dataset (docs/extracts.md#datasets).
 
 `receive_feedback` copies each returned file into the inbox under the spec's name
 (`feedback/feedback_<YYYYMMDD>[_<seq>].xlsx`, today's date, next free seq), remembers which county's

@@ -1,8 +1,8 @@
 """Identification (认定) results of a run, read from the published mart for `safetynet identify`.
 
 The published mart (`<root>/published/monitoring.duckdb`) is opened read-only and closed at once: it is
-replaced atomically after each run. Each trace entry is shown as the platform decided it (spec/RULES.md §3:
-every decision keeps its trace), in Chinese, so staff can show an applicant why.
+replaced atomically after each run. Each trace entry is shown as the platform decided it (every decision keeps
+its trace: docs/rules.md#identification-认定), in Chinese, so staff can show an applicant why.
 """
 
 from __future__ import annotations

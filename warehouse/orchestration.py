@@ -27,18 +27,17 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import yaml
 from airflow.sdk import Asset, BaseOperator, CronTriggerTimetable
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from ingestion.contracts import all_contracts
 from ingestion.dates import CHINA_TZ_NAME, add_months, china_time, china_today
 from ingestion.settings import DataRoot
 
 log = logging.getLogger(__name__)
 
 TIMEZONE = CHINA_TZ_NAME  # the DAGs' schedules and start dates
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "ingestion" / "contracts"
 
 WAREHOUSE_POOL = "safetynet_warehouse"  # one slot: DuckDB allows one writer (build, publish)
 # one slot: landings and checks share the inbox, the ledger, the vault compaction and the check results
@@ -62,7 +61,7 @@ USABLE_LANDING_STATUSES = ("landed", "superseded")
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """The few contract fields the DAGs need (read cheaply: no validation, no column parsing)."""
+    """The few contract fields the DAGs need (from ingestion.contracts: yaml and the standard library only)."""
 
     dataset: str
     title: str
@@ -114,22 +113,10 @@ def retries(wanted: int) -> int:
     return min(wanted, int(cap)) if cap else wanted
 
 
-def read_datasets(directory: Path = CONTRACTS_DIR) -> list[DatasetInfo]:
+def read_datasets(directory: Path | None = None) -> list[DatasetInfo]:
     """Every contract's dataset, title, department, kind and frequency, sorted by dataset."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    found = []
-    for path in sorted(directory.glob("*.yaml")):
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
-        found.append(
-            DatasetInfo(
-                dataset=str(raw["dataset"]),
-                title=str(raw.get("title", raw["dataset"])),
-                department=str(raw.get("department", "")),
-                kind=str(raw.get("kind", "")),
-                frequency=str(raw["frequency"]),
-            )
-        )
-    return found
+    contracts = all_contracts(directory).values()
+    return [DatasetInfo(c.dataset, c.title, c.department, c.kind, c.frequency) for c in contracts]
 
 
 def cadence(frequency: str) -> Cadence:
@@ -249,7 +236,7 @@ class DeliveryStatus:
 
 def pending_files(inbox: Path, dataset: str) -> list[tuple[str, dt.date | None]]:
     """(file name relative to the inbox, cut-off) of every delivery of `dataset` waiting in the inbox."""
-    from ingestion.delivery import list_inbox  # the one parser of delivery names (spec/EXTRACTS.md §1)
+    from ingestion.delivery import list_inbox  # the one parser of delivery names (docs/extracts.md#delivering-a-file)
 
     return [(d.file_name, d.cutoff) for d in list_inbox(inbox, dataset) if d.problem is None]
 

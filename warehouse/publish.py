@@ -40,7 +40,7 @@ MART_TABLES = (
     "dim_person",
     "mart_household_monitoring",
 )
-# ledger table → name in the published mart (spec/OUTPUTS.md §1)
+# ledger table → name in the published mart (docs/outputs.md#the-published-mart)
 LEDGER_TABLES = {
     "landings": "ledger_landings",
     "rejections": "ledger_rejections",

@@ -1,4 +1,4 @@
-"""The warning register between runs (spec/RULES.md §2): kept in the ledger, not in the warehouse.
+"""The warning register between runs (docs/rules.md#warnings): kept in the ledger, not in the warehouse.
 
 After a good build the rows of `fct_warnings` are saved in the ledger's `warning_register` table, keyed
 by (run_date, warning_id). Before the next build, the register of the latest earlier run (run_date before

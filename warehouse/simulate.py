@@ -58,6 +58,7 @@ FRIENDLY_NAMES: dict[str, str] = {
     "deadline.red": "deadline_red_working_days",
     "deadline.orange": "deadline_orange_working_days",
     "deadline.yellow": "deadline_yellow_working_days",
+    "medical.months": "medical_window_months",
     "reraise.growth": "reraise_growth",
     "reraise.months": "reraise_months",
 }
@@ -113,9 +114,9 @@ def resolve_name(name: str) -> str:
         return folded[name.lower()]
     if name in WARNING_PARAMETERS:
         return name
-    from ingestion.reference import OPTIONAL_PARAMETERS, SPEC_PARAMETERS
+    from ingestion.reference import shipped_parameters
 
-    if name in SPEC_PARAMETERS or name in OPTIONAL_PARAMETERS:
+    if name in shipped_parameters():
         raise SimulationError(
             f"{name} is an identification parameter: it changes no warning (simulate recomputes warnings only). "
             f"Valid names: {', '.join(valid_names())}"

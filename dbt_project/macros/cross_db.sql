@@ -1,4 +1,4 @@
-{#- SQL that differs between engines, behind adapter.dispatch (DESIGN.md: DuckDB now, Spark later). -#}
+{#- SQL that differs between engines, behind adapter.dispatch (DuckDB and Spark: docs/spark.md). -#}
 
 {% macro add_months(date_expr, months_expr) -%}
     {{ return(adapter.dispatch('add_months', 'safetynet')(date_expr, months_expr)) }}

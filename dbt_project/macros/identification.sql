@@ -3,14 +3,14 @@
   engine spells differently goes through the project's cross_db macros.
 -#}
 
-{#- The categories in the order 一次申请、分类审核认定 reviews them (RULES.md §3). -#}
+{#- The categories in the order 一次申请、分类审核认定 reviews them (docs/rules.md#identification-认定). -#}
 {% macro identification_categories() -%}
     {{ return(['特困人员', '最低生活保障', '低保边缘家庭', '刚性支出困难家庭']) }}
 {%- endmacro %}
 
 
 {#-
-  Every test of every category, in order (RULES.md §3, docs/verification.md): (category, order, code, Chinese name). The wide model
+  Every test of every category, in order (docs/rules.md#identification-认定, docs/verification.md): (category, order, code, Chinese name). The wide model
   int_identification_test_results has `<code>_passed` and `<code>_figures` for each; int_identification_tests
   unpivots them into one row per test.
 -#}
@@ -111,51 +111,12 @@
 
 
 {#-
-  The school year's first day from its label `2026-2027` (the year changes on 1 September, RULES.md §5):
+  The school year's first day from its label `2026-2027` (the year changes on 1 September, docs/rules.md#w08-应享未享):
   student aid records carry no date, so the chain dates them on the first day of their school year.
 -#}
 {% macro school_year_start(label_expr) -%}
     cast(substr({{ label_expr }}, 1, 4) || '-09-01' as date)
 {%- endmacro %}
-
-
-{#-
-  Generic test: the rows of `model` for a rule agree with the warnings that rule raised in the same run
-  (int_warnings_triggered): the same (person, sub-case, episode) on both sides, and no more. Nothing to compare when
-  the rule was not evaluated this run (var `rules_not_evaluated`, docs/failure_policy.md).
--#}
-{% test agrees_with_warnings(model, rule_code) %}
-{%- set register = ref('int_warnings_triggered') %}  {#- referred to either way: the test reruns with the register #}
-{%- if rule_code | upper in var('rules_not_evaluated', []) | map('upper') | list %}
-select * from {{ model }} where false
-{%- else %}
-with view_rows as (
-    select distinct person_key, sub_case, episode from {{ model }}
-),
-
-warning_rows as (
-    select distinct person_key, sub_case, episode
-    from {{ register }}
-    where rule_code = '{{ rule_code }}'
-),
-
-only_in_view as (
-    select 'only in view' as side, * from view_rows
-    except
-    select 'only in view' as side, * from warning_rows
-),
-
-only_in_warnings as (
-    select 'only in warnings' as side, * from warning_rows
-    except
-    select 'only in warnings' as side, * from view_rows
-)
-
-select * from only_in_view
-union all
-select * from only_in_warnings
-{%- endif %}
-{% endtest %}
 
 
 {#-

@@ -27,7 +27,7 @@
 
 
 {#-
-  The school year a date falls in (it changes on 1 September, RULES.md §5): 2026-10-31 → 2026-2027;
+  The school year a date falls in (it changes on 1 September, docs/rules.md#w08-应享未享): 2026-10-31 → 2026-2027;
   offset -1 gives the previous one.
 -#}
 {% macro school_year(date_expr, offset=0) -%}
@@ -37,7 +37,7 @@
 {%- endmacro %}
 
 
-{#- Every rule parameter the models read (spec/EXTRACTS.md §4, docs/verification.md), pivoted one column each. -#}
+{#- Every rule parameter the models read (docs/extracts.md#reference-files, docs/verification.md), pivoted one column each. -#}
 {% macro parameter_names() -%}
     {{ return([
         'working_age_min', 'working_age_max',
@@ -53,6 +53,6 @@
         'edge_income_multiplier', 'rigid_expense_ratio',
         'temp_medical_threshold', 'temp_months_of_standard',
         'deadline_red_working_days', 'deadline_orange_working_days', 'deadline_yellow_working_days',
-        'reraise_growth', 'reraise_months'
+        'medical_window_months', 'reraise_growth', 'reraise_months'
     ]) }}
 {%- endmacro %}

@@ -28,7 +28,7 @@ NUMERIC = frozenset({"numeric"})
 FLOAT = frozenset({"float4", "float8"})
 DATE = frozenset({"date"})
 MOMENT = frozenset({"timestamp", "timestamptz"})
-# which database types can hold each kind of contract column (spec/EXTRACTS.md §2)
+# which database types can hold each kind of contract column (docs/extracts.md#values)
 FITS: dict[str, frozenset[str]] = {
     "text": TEXT | INTEGER | NUMERIC,
     "id": TEXT,  # a number column has lost the X check digit and any leading digits

@@ -1,4 +1,4 @@
-"""County warning workbooks and the province summary (spec/OUTPUTS.md §3), written from the published mart."""
+"""County warning workbooks and the province summary from the published mart (docs/outputs.md#county-workbooks)."""
 
 from warehouse.exports.run import ExportedFile, ExportSummary, export_run
 

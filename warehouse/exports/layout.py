@@ -1,19 +1,18 @@
 """What a warning workbook looks like: its columns, labels and the answers staff may give.
 
-Spec/OUTPUTS.md §3 fixes the columns and their order (the `feedback` contract reads the answer columns
-back by header), spec/RULES.md §2 the rule names. The allowed answers are read from the feedback
+docs/outputs.md#county-workbooks fixes the columns and their order (the `feedback` contract reads the answer
+columns back by header), docs/rules.md#warnings the rule names. The allowed answers are read from the feedback
 contract, so a value added there shows up in the drop-downs without touching this file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
+from ingestion.contracts import load_contract
+from ingestion.rule_catalogue import rule_names
 
-CONTRACT = Path(__file__).resolve().parents[2] / "ingestion" / "contracts" / "feedback.yaml"
+FEEDBACK_DATASET = "feedback"  # the contract of the answers read back from a returned workbook
 
 OPEN_STATUSES = ("待核查", "逾期")
 LEVELS = ("红", "橙", "黄")
@@ -21,22 +20,8 @@ LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 PROVINCE_CODE = "370000"
 PROVINCE_NAME = "山东省"
 
-# spec/RULES.md §2 and docs/verification.md: the rule's name is the workbook's 预警类型
-RULE_NAMES: dict[str, str] = {
-    "W01": "支出骤增·医疗",
-    "W02": "收入骤减·主要劳动力死亡",
-    "W03": "收入不稳·失业",
-    "W04": "财产损失·灾害",
-    "W05": "收入超标",
-    "W06": "死亡未退",
-    "W07": "重复救助",
-    "W08": "应享未享",
-    "W09": "车辆超标",
-    "W10": "房产超标",
-    "W11": "经营主体",
-    "D01": "主动发现·大额医疗",
-    "D02": "主动发现·灾害",
-}
+# the rule's name is the workbook's 预警类型 (dbt_project/seeds/warning_rules.csv, also read by the models)
+RULE_NAMES: dict[str, str] = rule_names()
 
 
 @dataclass(frozen=True)
@@ -97,18 +82,12 @@ NOTES_SHEET = "说明"
 COUNTY_CODE_LABEL = "县区代码"  # the 说明 sheet's key that identifies a returned workbook
 
 
-@lru_cache(maxsize=1)
-def _contract() -> dict:
-    with CONTRACT.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
 def allowed_answers(field: str) -> tuple[str, ...]:
     """The canonical enum values the feedback contract accepts for `field` (finding, action)."""
-    for column in _contract()["columns"]:
-        if column["field"] == field:
-            return tuple(column["values"])
-    raise KeyError(f"feedback contract has no enum field {field!r}")
+    column = load_contract(FEEDBACK_DATASET).column(field)
+    if not column.values:
+        raise KeyError(f"feedback contract has no enum field {field!r}")
+    return tuple(column.values)
 
 
 def rule_name(rule_code: str) -> str:
@@ -116,7 +95,7 @@ def rule_name(rule_code: str) -> str:
 
 
 def workbook_name(county_code: str, county_name: str, run_date: str) -> str:
-    """spec/OUTPUTS.md §3: the code leads because county names repeat (市中区)."""
+    """docs/outputs.md#county-workbooks: the code leads because county names repeat (市中区)."""
     if county_code == PROVINCE_CODE:
         return f"{PROVINCE_CODE}_{PROVINCE_NAME}_低收入人口预警汇总_{run_date}.xlsx"
     return f"{county_code}_{county_name}_低收入人口预警清单_{run_date}.xlsx"

@@ -1,4 +1,4 @@
-"""Read the published mart (spec/OUTPUTS.md §1) read-only, into Polars frames.
+"""Read the published mart (docs/outputs.md#the-published-mart) read-only, into Polars frames.
 
 The file is replaced atomically after each run, so a reader opens it, copies what it needs and closes
 it at once; nothing here writes to it. `open_published` is how the platform's own commands open it (exports,

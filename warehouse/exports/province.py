@@ -1,5 +1,5 @@
 """The province summary workbook: counts by city, county, rule and level, and the province-level
-warnings (a D01 whose person is not from Shandong, spec/OUTPUTS.md §4), which go nowhere else."""
+warnings (a D01 whose person is not from Shandong, docs/outputs.md#the-province-summary), which go nowhere else."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ TOWNSHIP = "_township_code"
 EPISODE = "_episode"
 SUBJECT = "_person_key"
 WARNINGS = "_warnings"  # how many warnings a workbook row stands for (several once monthly ones are merged)
-MONTHLY_EPISODE = "month:"  # spec/OUTPUTS.md §4: W06 and W07(b) raise one warning per payment month
+MONTHLY_EPISODE = "month:"  # docs/outputs.md#sheet-预警清单: W06 and W07(b) raise one warning per payment month
 ID_SEPARATOR = "\n"  # the 预警编号 of a merged row: one number per line
 
 

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import polars as pl
-import yaml
 
+from ingestion.contracts import all_contracts
 from warehouse.exports.layout import LEVELS, OPEN_STATUSES, PROVINCE_CODE, RULE_NAMES
 from warehouse.exports.mart import conform, typed
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "ingestion" / "contracts"
-
-# spec/RULES.md §2 "four routes" (39号 §三(四)) that a 处置措施 answer falls into
+# the "four routes" of 39号 §三(四) (docs/outputs.md#the-run-report) that a 处置措施 answer falls into
 ROUTES: dict[str, tuple[str, ...]] = {
     "政策落实（应享未享）": ("纳入特困", "纳入低保", "单人保", "纳入低保边缘", "纳入刚性支出困难"),
     "转介部门（医疗/教育/住房/就业/临时救助）": ("医疗救助", "教育救助", "住房救助", "就业帮扶", "临时救助"),
@@ -28,17 +24,13 @@ ROUTES: dict[str, tuple[str, ...]] = {
 NO_ACTION, NOT_GIVEN = "无需处置", "未填处置措施"
 PROVINCE_LABEL = "省级派发"
 # A dataset is late when its newest cut-off is older than this many days at the run date: one period
-# plus a week's grace (spec/EXTRACTS.md §3 gives the frequency, not a deadline).
+# plus a week's grace (docs/extracts.md#datasets gives the frequency, not a deadline).
 LATE_AFTER_DAYS = {"weekly": 14, "monthly": 38, "quarterly": 99, "each_term": 190}
 
 
-@lru_cache(maxsize=1)
 def contracts() -> pl.DataFrame:
     """dataset, title, frequency of every contract."""
-    rows = []
-    for path in sorted(CONTRACTS.glob("*.yaml")):
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        rows.append((spec["dataset"], spec.get("title", spec["dataset"]), spec.get("frequency", "any_time")))
+    rows = [(c.dataset, c.title, c.frequency or "any_time") for c in all_contracts().values()]
     return pl.DataFrame(rows, schema=["dataset", "title", "frequency"], orient="row")
 
 

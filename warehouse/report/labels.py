@@ -1,4 +1,4 @@
-"""Chinese labels for the codes the ledger keeps in English (spec/OUTPUTS.md §4), as managers read them.
+"""Chinese labels for the codes the ledger keeps in English (docs/outputs.md#the-run-report), as managers read them.
 
 The ledger and the mart keep the short codes (analysts query them); the run report shows these labels, with
 the code beside where a data engineer needs it. A code without a label is shown as it is.

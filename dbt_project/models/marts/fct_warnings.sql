@@ -1,5 +1,5 @@
--- The warning register (spec/OUTPUTS.md §1): every warning this run or an earlier one raised, one row each.
--- Carried across runs through the previous run's register (exported from the ledger): the same episode is the
+-- The warning register (docs/outputs.md#the-published-mart): every warning this run or an earlier one raised, one row
+-- each. Carried across runs through the previous run's register (exported from the ledger): the same episode is the
 -- same warning (first raise date, deadline and first_run_date kept); answered by feedback → 已核查 (its figures
 -- frozen as answered); trigger gone before it was checked → 已消除; unanswered past its deadline → 逾期, and so in
 -- every later run until answered. A rule not evaluated this run (var `rules_not_evaluated`: its model could not be
@@ -134,7 +134,7 @@ final as (
         r.checked_by,
         r.first_run_date,
         r.last_run_date,
-        -- beyond spec/OUTPUTS.md §1 (added, nothing renamed)
+        -- beyond docs/outputs.md#the-published-mart (added, nothing renamed)
         k.rule_name,
         coalesce(r.t_subject, r.p_subject) as subject,
         case when r.use_current then r.t_trigger_amount else r.p_trigger_amount end as trigger_amount,

@@ -36,7 +36,7 @@ warnings as (
     select * from {{ ref('fct_warnings') }}
 ),
 
--- the 核对 registers at the run date (docs/verification.md, §5); a car bought while assisted was first registered
+-- the 核对 registers at the run date (docs/verification.md); a car bought while assisted was first registered
 -- after the household's 认定日期 (civil-affairs households)
 recognitions as (
     select household_id, recognised_on from {{ ref('stg_mz__households') }}

@@ -1,9 +1,9 @@
--- Category changes between consecutive roster snapshots, one row per household and change (RULES.md §4):
--- 纳入 (in force now, not in force or absent in the snapshot before, or the first snapshot), 类别变更 (in force in
--- both with another 救助类别), 退出 (in force before, now 停保/退出 or absent). Civil-affairs rosters by 家庭编号; a
--- 防返贫 household by 户编码: 纳入监测 when first listed 未消除, 风险消除 when it turns 已消除 or leaves the roster.
--- Each change is one event per household and cut-off, so a household that leaves and comes back (absent from one
--- roster, or back on 低保 after 退出) gets a 纳入救助 of its own, described as 重新纳入.
+-- Category changes between consecutive roster snapshots, one row per household and change
+-- (docs/rules.md#the-assistance-chain-一户人一条救助链): 纳入 (in force now, not in force or absent in the snapshot before, or
+-- the first snapshot), 类别变更 (in force in both with another 救助类别), 退出 (in force before, now 停保/退出 or absent).
+-- Civil-affairs rosters by 家庭编号; a 防返贫 household by 户编码: 纳入监测 when first listed 未消除, 风险消除 when it turns 已消除 or leaves
+-- the roster. Each change is one event per household and cut-off, so a household that leaves and comes back (absent
+-- from one roster, or back on 低保 after 退出) gets a 纳入救助 of its own, described as 重新纳入.
 with households as (
     select * from {{ ref('stg_mz__households') }}
 ),

@@ -1,8 +1,9 @@
--- Every event the platform knows, one row each, before it is attached to households (RULES.md §4): category
--- changes between rosters, payments, medical assistance paid in settlements (医疗救助支付 > 0, reversed pairs
--- excluded), student aid (dated on the first day of its school year: the record has no date), housing aid,
--- disaster relief, disability certificates and subsidies, warnings and their answers. Built from landed data only.
--- `household_id` is set where the record itself names the household; person events get theirs in the mart.
+-- Every event the platform knows, one row each, before it is attached to households
+-- (docs/rules.md#the-assistance-chain-一户人一条救助链): category changes between rosters, payments, medical assistance paid in
+-- settlements (医疗救助支付 > 0, reversed pairs excluded), student aid (dated on the first day of its school year: the record
+-- has no date), housing aid, disaster relief, disability certificates and subsidies, warnings and their answers. Built
+-- from landed data only. `household_id` is set where the record itself names the household; person events get theirs in
+-- the mart.
 with category_changes as (
     select * from {{ ref('int_chain_category_changes') }}
 ),

@@ -1,7 +1,7 @@
 -- Who belonged to which household when, for attaching a person's events to their household's chain: each roster
 -- snapshot is in force from its cut-off to the next one of the same source (the first also before it, the last
--- also after it), as RULES.md §5 reads membership "in force on" a date. Civil-affairs rosters (members plus head,
--- whatever the status) and 防返贫 rosters (the head, keyed by 户编码) each have their own cut-offs.
+-- also after it), as docs/rules.md#who-is-monitored reads membership "in force on" a date. Civil-affairs rosters
+-- (members plus head, whatever the status) and 防返贫 rosters (the head, keyed by 户编码) each have their own cut-offs.
 with mz as (
     select distinct household_id, person_key, snapshot_cutoff, 'mz' as household_source
     from {{ ref('int_mz_snapshot_members') }}

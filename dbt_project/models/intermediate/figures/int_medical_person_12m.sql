@@ -1,13 +1,20 @@
--- Trailing-12-month medical figures per person (RULES.md §5): settlements dated from run date − 12 months
--- + 1 day to the run date, reversals netted (a cancelled pair counts zero wherever its halves fall).
+-- Trailing-12-month medical figures per person (docs/rules.md, "Who is monitored"): settlements dated from the run
+-- date − medical_window_months (12) + 1 day to the run date, reversals netted (a cancelled pair counts zero wherever
+-- its halves fall). The window is province-wide: the province row of the parameter (a person has no county here).
 with settlements as (
     select * from {{ ref('stg_ybj__settlements') }}
 ),
 
+parameters as (
+    select * from {{ ref('int_parameters_by_county') }}
+    where county_code = {{ province_county_code() }}
+),
+
 bounds as (
     select
-        {{ add_days(add_months(run_date(), -12), 1) }} as window_start,
+        {{ add_days(add_months(run_date(), '-p.medical_window_months'), 1) }} as window_start,
         {{ run_date() }} as window_end
+    from parameters as p
 ),
 
 in_window as (

@@ -1,4 +1,4 @@
--- The businesses members of every monitored household represent at the run date (docs/verification.md, §3): one row
+-- The businesses members of every monitored household represent at the run date (docs/verification.md): one row
 -- per (business, member) of the latest 市场主体登记 snapshot, 存续, 成立日期 ≤ run date. W11 and the household mart read it.
 with members as (
     select * from {{ ref('int_monitored_members') }}

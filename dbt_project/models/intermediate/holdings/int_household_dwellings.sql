@@ -1,4 +1,4 @@
--- The dwellings of every monitored household at the run date (docs/verification.md, §3): one row per (unit, member
+-- The dwellings of every monitored household at the run date (docs/verification.md): one row per (unit, member
 -- holding it), with the registration that makes the member a holder (the unit's latest up to the run date). A
 -- household's dwellings are its distinct units; W10 and the household mart read it.
 with members as (

@@ -1,4 +1,4 @@
--- The counted vehicles of every monitored household at the run date (docs/verification.md, §3): one row per vehicle
+-- The counted vehicles of every monitored household at the run date (docs/verification.md): one row per vehicle
 -- owned by a member on the run date (latest 机动车登记 snapshot, 正常, 初次登记日期 ≤ run date, not 摩托车/低速货车/
 -- 残疾人专用车). W09 and the household mart read it.
 with members as (

@@ -1,6 +1,6 @@
 -- Every case the identification engine decides at the run date, one row each, with every figure its tests
--- compare (RULES.md §3, §5): each application of mz_application (the latest version), and each household
--- leaving 特困/低保 between two snapshots (退出复核), on the figures of the latest snapshot showing it (the later one
+-- compare (docs/rules.md#identification-认定): each application of mz_application (the latest version), and each
+-- household leaving 特困/低保 between two snapshots (退出复核), on the figures of the latest snapshot showing it (the later one
 -- when it is still listed, the earlier one when it is absent: int_identification_exits.figures_cutoff). S and D are
 -- those in force on the run date for the case's county and 城乡类别; parameters are the county's at the run date
 -- (nothing here is a literal threshold).
@@ -67,7 +67,7 @@ member_rows as (
     group by application_id
 ),
 
--- 特困 looks at the single member's row, or the applicant's when there are several (RULES.md §5)
+-- 特困 looks at the single member's row, or the applicant's when there are several (docs/rules.md#identification-认定)
 subjects as (
     select
         a.application_id,

@@ -1,5 +1,5 @@
--- The decision of each case (RULES.md §3, §5): the first category of its review plan whose tests all pass (无 when
--- none does, or when nothing was reviewed); 单人保 whenever the result is 低保边缘家庭 and the household fails the
+-- The decision of each case (docs/rules.md#identification-认定): the first category of its review plan whose tests all
+-- pass (无 when none does, or when nothing was reviewed); 单人保 whenever the result is 低保边缘家庭 and the household fails the
 -- 最低生活保障 tests (reviewed or not): its 单人保 candidates, keys `|`-joined and sorted; 临时救助 during review when
 -- the result is 特困人员 or 最低生活保障 and either 近12个月自付医疗费用 ≥ temp_medical_threshold or a case member
 -- belongs to a household with a W02/W04 warning raised in this run: temp_months_of_standard × S × 家庭人口数.

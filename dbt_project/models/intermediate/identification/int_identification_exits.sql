@@ -1,5 +1,5 @@
--- Households leaving 特困/低保 between two consecutive mz_household snapshots (RULES.md §3, §5): in force with
--- 特困人员 or 最低生活保障 at one cut-off, and at the next one absent, 停保/退出, or in a category outside those two
+-- Households leaving 特困/低保 between two consecutive mz_household snapshots (docs/rules.md#identification-认定): in force
+-- with 特困人员 or 最低生活保障 at one cut-off, and at the next one absent, 停保/退出, or in a category outside those two
 -- (moving between 特困 and 低保 is not leaving) — except where the household ended with its last member's death
 -- (every member of the earlier roster, head included, has died by the later cut-off).
 -- One row per (household, pair of snapshots). The review asks whether the household as it is now qualifies, so its

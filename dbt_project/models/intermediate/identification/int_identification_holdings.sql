@@ -1,8 +1,8 @@
 -- What the other departments record for each identification case (the 核对 of docs/verification.md), one row per case:
--- the counted vehicles, dwellings and companies of the case's people on the case's date T (§2). An application is
+-- the counted vehicles, dwellings and companies of the case's people on the case's date T. An application is
 -- checked at its 申请日期 over its members (the applicant included); an exit review at the later snapshot's cut-off
 -- over the members of the latest snapshot that shows the household (the later one when it still lists it, else the
--- earlier one: RULES.md §5).
+-- earlier one: docs/rules.md#identification-认定).
 with application_members as (
     select case_id, person_key from {{ ref('int_identification_case_members') }}
     where review_kind <> '退出复核'

@@ -1,5 +1,5 @@
--- 单人保 candidates (RULES.md §3): the people of a case who hold a 一级/二级 disability of any type, a 三级 智力 or
--- 精神 disability, or whose 健康状况 is 重病. Whether they are put forward depends on the decision (the result is
+-- 单人保 candidates (docs/rules.md#identification-认定): the people of a case who hold a 一级/二级 disability of any type, a 三级
+-- 智力 or 精神 disability, or whose 健康状况 is 重病. Whether they are put forward depends on the decision (the result is
 -- 低保边缘家庭 and the household fails the 最低生活保障 tests): see int_identification_decisions.
 with members as (
     select * from {{ ref('int_identification_case_members') }}

@@ -1,4 +1,4 @@
--- Which categories each case is reviewed for, in which order (RULES.md §3, §5):
+-- Which categories each case is reviewed for, in which order (docs/rules.md#identification-认定):
 --   申请 with consent (是): 特困人员 → 最低生活保障 → 低保边缘家庭 → 刚性支出困难家庭;
 --   申请 without consent: the requested category only (none when it has no test here: 防返贫, 其他 → 无);
 --   退出转入申请: 低保边缘家庭 → 刚性支出困难家庭 with consent, else the requested one if it is one of those two;

@@ -1,10 +1,10 @@
--- Every test of every category for every case, one row per case (RULES.md §3): for each test of
+-- Every test of every category for every case, one row per case (docs/rules.md#identification-认定): for each test of
 -- identification_tests() whether it passed (`<test>_passed`) and the figures compared, in Chinese
 -- (`<test>_figures`), and whether each category is met (`<category>_met`: all its tests passed).
--- All threshold tests are multiplied out, never made on rounded per-capita figures (RULES.md §5): I < S is
--- 家庭年收入 < S·12·n; A ≤ m·S is 家庭金融资产 ≤ m·S·n; I·12 < D is 家庭年收入 < D·n; the expense test is
--- 医疗 + 教育 ≥ r·家庭年收入 (met when the income is 0). A missing figure (no standard, no parameter) fails its test.
--- 特困 is tested for applications only (null otherwise: exit reviews never reach it); 最低生活保障 is tested for every
+-- All threshold tests are multiplied out, never made on rounded per-capita figures
+-- (docs/rules.md#identification-认定): I < S is 家庭年收入 < S·12·n; A ≤ m·S is 家庭金融资产 ≤ m·S·n; I·12 < D is 家庭年收入 < D·n; the
+-- expense test is 医疗 + 教育 ≥ r·家庭年收入 (met when the income is 0). A missing figure (no standard, no parameter) fails its
+-- test. 特困 is tested for applications only (null otherwise: exit reviews never reach it); 最低生活保障 is tested for every
 -- case, because 单人保 asks whether the household fails it even when it was not reviewed. A household leaving
 -- 特困/低保 has no financial assets in the roster: that test passes. The vehicle and dwelling tests use the larger of the
 -- declared and the registered figure (the 核对, docs/verification.md; an exit review has only the registered one), and
@@ -68,7 +68,7 @@ tested as (
             end
             || '；劳动能力：' || coalesce(subject_labour_capacity, '未填') as tekun_incapacity_figures,
 
-        -- 有 with an empty capacity counts as capable (RULES.md §5)
+        -- 有 with an empty capacity counts as capable (docs/rules.md#identification-认定)
         case when tekun_applies then
             coalesce(subject_has_supporter = '无', false)
             or coalesce(subject_has_supporter = '有' and subject_supporter_capable = '无', false)

@@ -1,6 +1,6 @@
--- Cases one of whose people belongs to a household with a W02 or W04 warning raised in this run (RULES.md §5,
--- 临时救助 during review): membership as in the roster in force at the run date (any status: W02 fires whatever
--- the household's status), and the heads of monitored 防返贫 households.
+-- Cases one of whose people belongs to a household with a W02 or W04 warning raised in this run
+-- (docs/rules.md#identification-认定, 临时救助 during review): membership as in the roster in force at the run date (any
+-- status: W02 fires whatever the household's status), and the heads of monitored 防返贫 households.
 with case_members as (
     select * from {{ ref('int_identification_case_members') }}
 ),

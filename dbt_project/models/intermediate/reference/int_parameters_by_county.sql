@@ -17,11 +17,9 @@ wide as (
 final as (
     select
         county_code,
-        {%- for name in parameter_names() if name not in ('reraise_growth', 'reraise_months') %}
-        {{ name }},
+        {%- for name in parameter_names() %}
+        {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
-        coalesce(reraise_growth, {{ var('reraise_growth_default') }}) as reraise_growth,
-        coalesce(reraise_months, {{ var('reraise_months_default') }}) as reraise_months
     from wide
 )
 

@@ -1,32 +1,13 @@
--- The rule catalogue (RULES.md §2, docs/verification.md): name, family and suggested action of each rule and sub-case.
+-- The rule catalogue (docs/rules.md#warnings, docs/verification.md): name, family and suggested action of each rule
+-- and sub-case, from dbt_project/seeds/warning_rules.csv — the one list the workbooks and the report read too.
 with catalogue as (
-    select rules.* from (values
-        ('W01', '', '支出骤增·医疗', '进入', '核实医疗支出，落实医疗救助、临时救助；复核救助类别（如低保边缘家庭转为低保，或认定为刚性支出困难家庭）'),
-        ('W02', '', '收入骤减·主要劳动力死亡', '进入', '入户核实家庭收入变化，落实临时救助；复核救助类别'),
-        ('W03', 'a', '收入不稳·失业', '进入', '落实就业帮扶，必要时给予临时救助'),
-        ('W03', 'b', '收入不稳·失业', '进入', '核实就业和收入情况，落实就业帮扶，必要时给予临时救助'),
-        ('W04', '', '财产损失·灾害', '进入', '落实受灾人员救助、临时救助；房屋受损的落实住房救助'),
-        ('W05', '', '收入超标', '拒止', '核实家庭收入；经核实后方可停发退出；如退出，评估是否纳入低保边缘家庭或刚性支出困难家庭'),
-        ('W06', '', '死亡未退', '拒止', '停发救助金，追回死亡后发放的资金'),
-        ('W07', 'a', '重复救助', '拒止', '核实家庭成员归属，停发重复救助，追回资金'),
-        ('W07', 'b', '重复救助', '拒止', '停发重复发放的救助金，追回资金'),
-        ('W07', 'c', '重复救助', '拒止', '核实救助类别，停发重复救助，追回资金'),
-        ('W08', 'a', '应享未享', '进入', '落实残疾人两项补贴（重度残疾人护理补贴）'),
-        ('W08', 'b', '应享未享', '进入', '落实教育救助（学生资助）'),
-        ('W08', 'c', '应享未享', '进入', '落实医疗救助'),
-        ('W09', '', '车辆超标', '拒止', '核实家庭车辆情况；经核实后方可停发退出或调整救助类别'),
-        ('W10', '', '房产超标', '拒止', '核实家庭房产情况；经核实后方可停发退出或调整救助类别'),
-        ('W11', 'a', '经营主体', '拒止', '核实经营收入'),
-        ('W11', 'b', '经营主体', '拒止', '核实经营收入'),
-        ('D01', '', '主动发现·大额医疗', '发现', '告知政策并邀请申请刚性支出困难家庭或低保边缘家庭认定'),
-        ('D02', '', '主动发现·灾害', '发现', '告知政策并邀请申请低收入人口认定；落实临时救助')
-    ) as rules (rule_code, sub_case, rule_name, family, suggested_action)
+    select * from {{ ref('stg_reference__warning_rules') }}
 ),
 
 final as (
     select
         rule_code,
-        nullif(sub_case, '') as sub_case,
+        sub_case,
         rule_name,
         family,
         suggested_action

@@ -1,7 +1,7 @@
 -- Every warning whose trigger holds at the run date, one row per (rule, sub-case, subject, episode), with its
 -- stable number. W01 and D01 have the rule alone as episode; once such a warning is answered, a new one is
 -- raised only when the 12-month amount has grown by ≥ reraise_growth since the answered one, or reraise_months
--- have passed since the answer — under a distinct episode `<rule>:<run date>` (RULES.md §2).
+-- have passed since the answer — under a distinct episode `<rule>:<run date>` (docs/rules.md#warnings).
 -- A rule whose model could not be built this run is left out of the union (var `rules_not_evaluated`, set by
 -- warehouse/build.py on its second pass); fct_warnings then carries that rule's warnings forward unchanged.
 {%- set rule_models = [

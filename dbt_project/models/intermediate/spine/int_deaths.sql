@@ -1,5 +1,5 @@
--- One death per person from both sources (RULES.md §5): the health commission's date first, else the
--- cremation record's; the same death usually arrives from both, days or weeks apart.
+-- One death per person from both sources (docs/rules.md#readings-taken-for-warnings): the health commission's date
+-- first, else the cremation record's; the same death usually arrives from both, days or weeks apart.
 with certificates as (
     select person_key, min(died_on) as died_on, min(birth_date) as birth_date
     from {{ ref('stg_wjw__deaths') }}

@@ -1,5 +1,5 @@
--- Every household monitored at the run date (RULES.md §1, §5): the in-force (在保) households of the current
--- mz_household snapshot, plus each 未消除 防返贫 head of the current nync snapshot as a one-person household keyed
+-- Every household monitored at the run date (docs/rules.md#who-is-monitored): the in-force (在保) households of the
+-- current mz_household snapshot, plus each 未消除 防返贫 head of the current nync snapshot as a one-person household keyed
 -- by 户编码 — unless the head is in an in-force civil-affairs household, which then takes precedence.
 with mz_households as (
     select * from {{ ref('stg_mz__households') }}

@@ -1,6 +1,6 @@
 -- Civil-affairs membership in every snapshot up to the run date: a household's members are its mz_member
--- rows plus its head (RULES.md §5). Member snapshots are paired with household snapshots by cut-off (the
--- latest member cut-off at or before the household's, else the earliest); a member row whose household is
+-- rows plus its head (docs/rules.md#who-is-monitored). Member snapshots are paired with household snapshots by cut-off
+-- (the latest member cut-off at or before the household's, else the earliest); a member row whose household is
 -- not in that household snapshot is dropped.
 with households as (
     select * from {{ ref('stg_mz__households') }}

@@ -1,8 +1,8 @@
--- 一户（人）一条救助链 (RULES.md §4): every event the platform knows, in time order, per household and per person.
--- An event that names its household (a roster change, a payment, a household warning) stays with it; a person's
--- other events join the households holding the person in the roster in force on the event date (one row per such
--- household), or, when no roster in force then lists them, in the roster nearest in time that does; a person in no
--- roster at all has the event in their own chain only. Roster changes
+-- 一户（人）一条救助链 (docs/rules.md#the-assistance-chain-一户人一条救助链): every event the platform knows, in time order, per
+-- household and per person. An event that names its household (a roster change, a payment, a household warning) stays
+-- with it; a person's other events join the households holding the person in the roster in force on the event date (one
+-- row per such household), or, when no roster in force then lists them, in the roster nearest in time that does; a
+-- person in no roster at all has the event in their own chain only. Roster changes
 -- are household events (person_key empty): a person's full chain is their rows plus the household rows of their
 -- households. `household_event_seq` orders a household's chain, `person_event_seq` a person's (an event attached to
 -- two households keeps one number).

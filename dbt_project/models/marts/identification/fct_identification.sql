@@ -1,5 +1,5 @@
--- Identification (认定) results (spec/OUTPUTS.md §1, §4): one row per application of mz_application (the latest
--- version of each) and per household leaving 特困/低保 between two consecutive snapshots (退出复核), decided at
+-- Identification (认定) results (docs/outputs.md#the-published-mart): one row per application of mz_application (the
+-- latest version of each) and per household leaving 特困/低保 between two consecutive snapshots (退出复核), decided at
 -- the run date, with its trace (a JSON array, in Chinese: see fct_identification_trace for one row per entry) and
 -- the review deadline: review_deadline_working_days working days after 申请日期 (the date itself not counted), and
 -- the 核对 of declared assets against the vehicle, real-estate and business registers (docs/verification.md).
@@ -78,7 +78,7 @@ final as (
         c.registered_extra_dwelling_count,
         case when c.represents_company then '是' else '否' end as represents_company,
         case when c.verification_discrepancy then '是' else '否' end as verification_discrepancy,
-        -- beyond spec/OUTPUTS.md §1 (added, nothing renamed)
+        -- beyond docs/outputs.md#the-published-mart (added, nothing renamed)
         c.case_id,
         c.figures_cutoff,
         c.exit_reason,

@@ -1,5 +1,5 @@
--- Review deadlines of open applications by county (RULES.md §3: decision within review_deadline_working_days
--- working days of 申请日期): how many are open and overdue, the oldest, and the next deadline.
+-- Review deadlines of open applications by county (docs/rules.md#identification-认定: decision within
+-- review_deadline_working_days working days of 申请日期): how many are open and overdue, the oldest, and the next deadline.
 -- Applications whose deadline the working-day calendar cannot reach are counted as deadline_unknown.
 with identification as (
     select * from {{ ref('fct_identification') }}

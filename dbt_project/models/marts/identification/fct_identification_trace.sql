@@ -1,8 +1,8 @@
--- The trace of every identification decision, one row per entry in the order staff read it (RULES.md §3: "every
--- decision keeps its trace"): the tests of each category reviewed, in review order, up to the category given (all
--- of them when none is met), each with its figures and outcome; then 单人保 when the result is 低保边缘家庭, and
--- 临时救助 when it is 特困人员 or 最低生活保障. A case with nothing to review gets one note saying why; an exit review
--- starts with the roster its figures come from (RULES.md §5: the household as it is now).
+-- The trace of every identification decision, one row per entry in the order staff read it
+-- (docs/rules.md#identification-认定: "every decision keeps its trace"): the tests of each category reviewed, in review
+-- order, up to the category given (all of them when none is met), each with its figures and outcome; then 单人保 when the
+-- result is 低保边缘家庭, and 临时救助 when it is 特困人员 or 最低生活保障. A case with nothing to review gets one note saying why; an exit
+-- review starts with the roster its figures come from (docs/rules.md#identification-认定: the household as it is now).
 with cases as (
     select * from {{ ref('int_identification_cases') }}
 ),

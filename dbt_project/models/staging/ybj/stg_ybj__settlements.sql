@@ -1,6 +1,6 @@
 -- 医疗费用结算明细 (increment): the latest version of each settlement, with 冲销 netting resolved:
 -- a reversal cancels its original wherever the two fall in time (both stop counting); a reversal whose
--- original never arrived counts its own negative amounts (spec/EXTRACTS.md §5).
+-- original never arrived counts its own negative amounts (docs/extracts.md#ybj_settlement).
 with source as (
     {{ lake_rows(source('ybj', 'ybj_settlement')) }}
 ),
