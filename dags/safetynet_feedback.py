@@ -11,7 +11,8 @@ import datetime as dt
 import pendulum
 from airflow.sdk import DAG, Param, get_current_context, task
 
-from warehouse import orchestration as orch
+from warehouse.orchestration import schedules, tasks
+from warehouse.orchestration.schedules import LANDING_POOL, OWNER, PUBLISHED_ASSET, WAREHOUSE_POOL
 
 BUILD_TIMEOUT = dt.timedelta(hours=2)
 
@@ -31,13 +32,13 @@ land as they are.
 |---|---|---|---|
 """
     "| land_feedback | lands returned feedback; **skipped** when nothing new came back (the rest is then skipped) "
-    f"| 1 | `{orch.LANDING_POOL}` |\n"
+    f"| 1 | `{LANDING_POOL}` |\n"
     "| refresh_register | rebuilds the warehouse at the latest run's date (param `run_date` to choose another) "
-    f"| 2 | `{orch.WAREHOUSE_POOL}` |\n"
+    f"| 2 | `{WAREHOUSE_POOL}` |\n"
     f"""\
-| publish | republishes `published/monitoring.duckdb` | 2 | `{orch.WAREHOUSE_POOL}` |
+| publish | republishes `published/monitoring.duckdb` | 2 | `{WAREHOUSE_POOL}` |
 
-On success `land_feedback` emits `{orch.dataset_asset(orch.FEEDBACK_DATASET).uri}`. The warehouse pool has
+On success `land_feedback` emits `{schedules.dataset_asset(schedules.FEEDBACK_DATASET).uri}`. The warehouse pool has
 one slot, so this never writes while a monitoring run builds.
 """
 )
@@ -46,8 +47,8 @@ with DAG(
     dag_id="safetynet_feedback",
     description="Daily: land returned feedback, refresh the warning register",
     doc_md=DOC,
-    schedule=orch.landing_timetable("any_time"),
-    start_date=pendulum.datetime(2024, 1, 1, tz=orch.TIMEZONE),
+    schedule=schedules.landing_timetable("any_time"),
+    start_date=pendulum.datetime(2024, 1, 1, tz=schedules.TIMEZONE),
     catchup=False,
     max_active_runs=1,
     params={
@@ -60,22 +61,36 @@ with DAG(
         )
     },
     tags=["safetynet", "feedback", "daily"],
-    default_args={"owner": orch.OWNER, "retries": orch.retries(1), "retry_delay": dt.timedelta(minutes=5)},
+    default_args={"owner": OWNER, "retries": schedules.retries(1), "retry_delay": dt.timedelta(minutes=5)},
 ) as dag:
 
-    @task(pool=orch.LANDING_POOL, outlets=[orch.dataset_asset(orch.FEEDBACK_DATASET)], multiple_outputs=False)
+    @task(
+        pool=LANDING_POOL,
+        outlets=[schedules.dataset_asset(schedules.FEEDBACK_DATASET)],
+        multiple_outputs=False,
+    )
     def land_feedback() -> dict:
-        return orch.land_feedback()
+        return tasks.land_feedback()
 
-    @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), execution_timeout=BUILD_TIMEOUT, multiple_outputs=False)
+    @task(
+        pool=WAREHOUSE_POOL,
+        retries=schedules.retries(2),
+        execution_timeout=BUILD_TIMEOUT,
+        multiple_outputs=False,
+    )
     def refresh_register() -> dict:
         context = get_current_context()
         run = context["dag_run"]
-        run_date = orch.feedback_run_date(context["params"].get("run_date"), run.logical_date, run.run_after)
-        return orch.build(run_date.isoformat())
+        run_date = schedules.feedback_run_date(context["params"].get("run_date"), run.logical_date, run.run_after)
+        return tasks.build(run_date.isoformat())
 
-    @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), outlets=[orch.PUBLISHED_ASSET], multiple_outputs=False)
+    @task(
+        pool=WAREHOUSE_POOL,
+        retries=schedules.retries(2),
+        outlets=[PUBLISHED_ASSET],
+        multiple_outputs=False,
+    )
     def publish() -> dict:
-        return orch.publish()
+        return tasks.publish()
 
     land_feedback() >> refresh_register() >> publish()

@@ -12,9 +12,10 @@ import datetime as dt
 import pendulum
 from airflow.sdk import DAG, task
 
-from warehouse import orchestration as orch
+from warehouse.orchestration import deliveries, schedules, tasks
+from warehouse.orchestration.schedules import LANDING_POOL, OWNER
 
-START = pendulum.datetime(2024, 1, 1, tz=orch.TIMEZONE)
+START = pendulum.datetime(2024, 1, 1, tz=schedules.TIMEZONE)
 
 DOC = """\
 ### Landing: {title} (`{dataset}`)
@@ -42,52 +43,56 @@ Re-land a corrected delivery: drop `{dataset}_<YYYYMMDD>_<seq+1>.csv` in the inb
 """
 
 
-def _doc(info: orch.DatasetInfo) -> str:
-    plan = orch.cadence(info.frequency)
+def _doc(info: schedules.DatasetInfo) -> str:
+    plan = schedules.cadence(info.frequency)
     window = f"{plan.months} month(s)" if plan.months else f"{plan.days} day(s)"
     return DOC.format(
         title=info.title, dataset=info.dataset, department=info.department, kind=info.kind,
         frequency=info.frequency, cadence=plan.description, window=window, grace=plan.grace,
-        landing_pool=orch.LANDING_POOL, asset=orch.dataset_asset(info.dataset).uri,
+        landing_pool=LANDING_POOL, asset=schedules.dataset_asset(info.dataset).uri,
     )  # fmt: skip
 
 
-def landing_dag(info: orch.DatasetInfo) -> DAG:
+def landing_dag(info: schedules.DatasetInfo) -> DAG:
     with DAG(
-        dag_id=orch.landing_dag_id(info.dataset),
+        dag_id=schedules.landing_dag_id(info.dataset),
         description=f"Land {info.dataset} ({info.title}), {info.frequency}",
         doc_md=_doc(info),
-        schedule=orch.landing_timetable(info.frequency),
+        schedule=schedules.landing_timetable(info.frequency),
         start_date=START,
         catchup=False,
         max_active_runs=1,  # two runs would land the same inbox files
         tags=["safetynet", "landing", info.department, info.frequency],
-        default_args={"owner": orch.OWNER, "retries": orch.retries(1), "retry_delay": dt.timedelta(minutes=5)},
+        default_args={
+            "owner": OWNER,
+            "retries": schedules.retries(1),
+            "retry_delay": dt.timedelta(minutes=5),
+        },
     ) as dag:
-        wait = orch.DeliverySensor(
+        wait = deliveries.DeliverySensor(
             task_id="wait_for_delivery", dataset=info.dataset, frequency=info.frequency, retries=0
         )
 
-        @task(pool=orch.LANDING_POOL, retries=orch.retries(1), multiple_outputs=False)
+        @task(pool=LANDING_POOL, retries=schedules.retries(1), multiple_outputs=False)
         def land(found: dict | None = None) -> dict:
             """Pulls new rows and lands pending files; safe to retry: a delivery is keyed by its sha256, and a
             pull's watermark moves only with its landing."""
-            return orch.land(info.dataset, found)
+            return tasks.land(info.dataset, found)
 
         @task(
-            pool=orch.LANDING_POOL,
-            outlets=[orch.dataset_asset(info.dataset)],
-            retries=orch.retries(2),
+            pool=LANDING_POOL,
+            outlets=[schedules.dataset_asset(info.dataset)],
+            retries=schedules.retries(2),
             multiple_outputs=False,
         )
         def check(landed: dict) -> dict:
-            return orch.check_dataset(info.dataset, landed)
+            return tasks.check_dataset(info.dataset, landed)
 
         landed = land(wait.output)
         check(landed)
     return dag
 
 
-for _info in orch.read_datasets():
+for _info in schedules.read_datasets():
     if _info.frequency != "any_time":  # feedback (any time) has its own DAG: safetynet_feedback.py
-        globals()[orch.landing_dag_id(_info.dataset)] = landing_dag(_info)
+        globals()[schedules.landing_dag_id(_info.dataset)] = landing_dag(_info)

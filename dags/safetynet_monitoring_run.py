@@ -1,7 +1,7 @@
 """The monitoring-run DAG (Airflow 3): land → check → build → publish → export for one run date.
 
 Scheduled monthly and also set off when every monthly dataset has a new Asset (AssetOrTimeSchedule).
-Each task calls the function `safetynet run` calls; see warehouse.orchestration and warehouse.run.
+Each task calls the function `safetynet run` calls; see warehouse.orchestration.tasks and warehouse.run.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import datetime as dt
 
 from airflow.sdk import DAG, AssetAll, AssetOrTimeSchedule, Param, get_current_context, setup, task, teardown
 
-from warehouse import orchestration as orch
+from warehouse.orchestration import schedules, tasks
+from warehouse.orchestration.schedules import LANDING_POOL, OWNER, PUBLISHED_ASSET, WAREHOUSE_POOL
 
-TRIGGERS = orch.run_trigger_datasets(orch.read_datasets())
+TRIGGERS = schedules.run_trigger_datasets(schedules.read_datasets())
 BUILD_TIMEOUT = dt.timedelta(hours=2)
 
 DOC = f"""\
@@ -34,15 +35,15 @@ date (asset-triggered runs: before the moment they were triggered). Trigger with
 | task | what | retries | pool |
 |---|---|---|---|
 | resolve_run_date | (setup) the run date, shown in XCom; opens the run's row in the ledger (`runs`) | 0 | – |
-| land_pending | pulls database sources to the run date; lands what is left (never fails) | 1 | `{orch.LANDING_POOL}` |
-| check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | `{orch.LANDING_POOL}` |
-| build | state check (lake, vault, registers in place), then dbt build at the run date | 2 | `{orch.WAREHOUSE_POOL}` |
-| publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{orch.WAREHOUSE_POOL}` |
-| docs | the dbt docs of the models just built, beside the mart (`published/docs/`) | 1 | `{orch.WAREHOUSE_POOL}` |
+| land_pending | pulls database sources to the run date; lands what is left (never fails) | 1 | `{LANDING_POOL}` |
+| check | data-quality checks on new deliveries (`expectations.runner.check_pending`) | 2 | `{LANDING_POOL}` |
+| build | state check (lake, vault, registers in place), then dbt build at the run date | 2 | `{WAREHOUSE_POOL}` |
+| publish | atomic copy to `published/monitoring.duckdb` (idempotent) | 2 | `{WAREHOUSE_POOL}` |
+| docs | the dbt docs of the models just built, beside the mart (`published/docs/`) | 1 | `{WAREHOUSE_POOL}` |
 | export | county workbooks of the run date (swapped in whole; an earlier export is kept) | 1 | – |
 | record_run | (teardown, runs whatever happened) closes the run's ledger row: succeeded, degraded or failed | 0 | – |
 
-The pool `{orch.WAREHOUSE_POOL}` has **one slot**: DuckDB allows one writer, so a build or publish of
+The pool `{WAREHOUSE_POOL}` has **one slot**: DuckDB allows one writer, so a build or publish of
 this DAG never overlaps one of `safetynet_feedback`.
 """
 
@@ -51,8 +52,8 @@ with DAG(
     description="Monthly comparison run: land, check, build, publish, export",
     doc_md=DOC,
     schedule=AssetOrTimeSchedule(
-        timetable=orch.timetable(orch.MONITORING_CRON),
-        assets=AssetAll(*(orch.dataset_asset(d) for d in TRIGGERS)),
+        timetable=schedules.timetable(schedules.MONITORING_CRON),
+        assets=AssetAll(*(schedules.dataset_asset(d) for d in TRIGGERS)),
     ),
     # no start_date: with one, catchup=False would still start the latest past 8th at once on unpausing
     catchup=False,  # backfill explicitly: airflow backfill create
@@ -67,7 +68,7 @@ with DAG(
         )
     },
     tags=["safetynet", "monitoring", "monthly"],
-    default_args={"owner": orch.OWNER, "retries": orch.retries(1), "retry_delay": dt.timedelta(minutes=2)},
+    default_args={"owner": OWNER, "retries": schedules.retries(1), "retry_delay": dt.timedelta(minutes=2)},
 ) as dag:
 
     @setup
@@ -76,46 +77,56 @@ with DAG(
         """The run date; opens the run's row in the ledger (`runs`, status running)."""
         context = get_current_context()
         run = context["dag_run"]
-        chosen = orch.resolve_run_date(context["params"].get("run_date"), run.logical_date, run.run_after)
-        orch.skip_stale_scheduled_run(run.run_type, chosen)
-        context["ti"].xcom_push(key="run_id", value=orch.start_run(chosen.isoformat()))
+        chosen = schedules.resolve_run_date(context["params"].get("run_date"), run.logical_date, run.run_after)
+        tasks.skip_stale_scheduled_run(run.run_type, chosen)
+        context["ti"].xcom_push(key="run_id", value=tasks.start_run(chosen.isoformat()))
         return chosen.isoformat()
 
-    @task(pool=orch.LANDING_POOL, multiple_outputs=False)
+    @task(pool=LANDING_POOL, multiple_outputs=False)
     def land_pending(run_date: str) -> dict:
         """Pulls every database source up to the run date, then lands the inbox."""
-        return orch.land_all(run_date=run_date)
+        return tasks.land_all(run_date=run_date)
 
-    @task(pool=orch.LANDING_POOL, retries=orch.retries(2), multiple_outputs=False)
+    @task(pool=LANDING_POOL, retries=schedules.retries(2), multiple_outputs=False)
     def check() -> dict:
-        return orch.check()
+        return tasks.check()
 
-    @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), execution_timeout=BUILD_TIMEOUT, multiple_outputs=False)
+    @task(
+        pool=WAREHOUSE_POOL,
+        retries=schedules.retries(2),
+        execution_timeout=BUILD_TIMEOUT,
+        multiple_outputs=False,
+    )
     def build(run_date: str) -> dict:
         run_id = get_current_context()["ti"].xcom_pull(task_ids="resolve_run_date", key="run_id")
-        return orch.build(run_date, run_id=run_id)
+        return tasks.build(run_date, run_id=run_id)
 
-    @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(2), outlets=[orch.PUBLISHED_ASSET], multiple_outputs=False)
+    @task(
+        pool=WAREHOUSE_POOL,
+        retries=schedules.retries(2),
+        outlets=[PUBLISHED_ASSET],
+        multiple_outputs=False,
+    )
     def publish() -> dict:
         """Publishes the mart; the run's status reads `publishing` meanwhile (in the mart's ledger_runs too)."""
         run_id = get_current_context()["ti"].xcom_pull(task_ids="resolve_run_date", key="run_id")
-        return orch.publish(run_id=run_id)
+        return tasks.publish(run_id=run_id)
 
-    @task(pool=orch.WAREHOUSE_POOL, retries=orch.retries(1), multiple_outputs=False)
+    @task(pool=WAREHOUSE_POOL, retries=schedules.retries(1), multiple_outputs=False)
     def docs(run_date: str) -> dict:
-        return orch.docs(run_date)
+        return tasks.docs(run_date)
 
-    @task(outlets=[orch.EXPORTS_ASSET], multiple_outputs=False)
+    @task(outlets=[schedules.EXPORTS_ASSET], multiple_outputs=False)
     def export(run_date: str) -> dict:
-        return orch.export(run_date)
+        return tasks.export(run_date)
 
     @teardown
-    @task(retries=orch.retries(1), multiple_outputs=False)
+    @task(retries=schedules.retries(1), multiple_outputs=False)
     def record_run(run_date: str) -> dict:
         """Closes the run's ledger row, whatever happened (a teardown: it does not change the run's state)."""
         ti = get_current_context()["ti"]
-        results = {step: ti.xcom_pull(task_ids=step) for step in orch.RUN_STEPS}
-        return orch.finish_run(ti.xcom_pull(task_ids="resolve_run_date", key="run_id"), run_date, results)
+        results = {step: ti.xcom_pull(task_ids=step) for step in tasks.RUN_STEPS}
+        return tasks.finish_run(ti.xcom_pull(task_ids="resolve_run_date", key="run_id"), run_date, results)
 
     run_date = resolve_run_date()
     built = build(run_date)

@@ -26,9 +26,10 @@ if "airflow" not in sys.modules:  # this process imports airflow too (orchestrat
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="safetynet-airflow-"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
+from ingestion.dates import china_time  # noqa: E402
 from ingestion.idcard import make_id  # noqa: E402
 from ingestion.settings import DataRoot  # noqa: E402
-from warehouse.orchestration import POOLS, china_time  # noqa: E402
+from warehouse.orchestration.schedules import POOLS  # noqa: E402
 
 log = logging.getLogger(__name__)
 pytestmark = pytest.mark.xdist_group("airflow")  # one AIRFLOW_HOME: keep the module on one worker (--dist loadgroup)

@@ -31,9 +31,9 @@ def bag():
 
 @pytest.fixture(scope="module")
 def datasets():
-    from warehouse import orchestration as orch
+    from warehouse.orchestration import schedules
 
-    return orch.read_datasets()
+    return schedules.read_datasets()
 
 
 def test_every_dag_file_imports_without_error(bag) -> None:
@@ -45,9 +45,9 @@ def test_every_dag_file_imports_without_error(bag) -> None:
 
 
 def test_expected_dags(bag, datasets) -> None:
-    from warehouse import orchestration as orch
+    from warehouse.orchestration import schedules
 
-    landing = {orch.landing_dag_id(d.dataset) for d in datasets if d.frequency != "any_time"}
+    landing = {schedules.landing_dag_id(d.dataset) for d in datasets if d.frequency != "any_time"}
     assert set(bag.dag_ids) == landing | {MONITORING, FEEDBACK}
     assert len(landing) == len(datasets) - 1  # every contract but feedback, which has its own DAG
 
@@ -72,36 +72,36 @@ def test_every_dag_is_documented_tagged_owned(bag) -> None:
 
 
 def test_landing_schedules_match_contract_frequency(bag, datasets) -> None:
-    from warehouse import orchestration as orch
+    from warehouse.orchestration import schedules
 
     for info in datasets:
         if info.frequency == "any_time":
             dag = bag.dags[FEEDBACK]
         else:
-            dag = bag.dags[orch.landing_dag_id(info.dataset)]
+            dag = bag.dags[schedules.landing_dag_id(info.dataset)]
             assert info.frequency in dag.tags and info.department in dag.tags
-        expected = orch.cadence(info.frequency).cron
+        expected = schedules.cadence(info.frequency).cron
         assert dag.timetable.expression == expected, (info.dataset, info.frequency)
         assert str(getattr(dag.timetable.timezone, "name", dag.timetable.timezone)) == "Asia/Shanghai"
     # the cadences themselves: weekly on Mondays, monthly on the 1st, quarterly 4 times, each term twice
-    assert orch.cadence("weekly").cron.endswith("* * 1")
-    assert orch.cadence("monthly").cron.split()[2:4] == ["1", "*"]
-    assert len(orch.cadence("quarterly").cron.split()[3].split(",")) == 4
-    assert len(orch.cadence("each_term").cron.split()[3].split(",")) == 2
-    assert orch.cadence("any_time").cron.split()[2:] == ["*", "*", "*"]
+    assert schedules.cadence("weekly").cron.endswith("* * 1")
+    assert schedules.cadence("monthly").cron.split()[2:4] == ["1", "*"]
+    assert len(schedules.cadence("quarterly").cron.split()[3].split(",")) == 4
+    assert len(schedules.cadence("each_term").cron.split()[3].split(",")) == 2
+    assert schedules.cadence("any_time").cron.split()[2:] == ["*", "*", "*"]
 
 
 def test_landing_dag_shape(bag, datasets) -> None:
-    from warehouse import orchestration as orch
+    from warehouse.orchestration import deliveries, schedules
 
     for info in datasets:
         if info.frequency == "any_time":
             continue
-        dag = bag.dags[orch.landing_dag_id(info.dataset)]
+        dag = bag.dags[schedules.landing_dag_id(info.dataset)]
         assert [t.task_id for t in dag.topological_sort()] == ["wait_for_delivery", "land", "check"]
         wait = dag.task_dict["wait_for_delivery"]
-        assert isinstance(wait, orch.DeliverySensor) and wait.dataset == info.dataset and wait.retries == 0
-        assert dag.task_dict["land"].pool == dag.task_dict["check"].pool == orch.LANDING_POOL
+        assert isinstance(wait, deliveries.DeliverySensor) and wait.dataset == info.dataset and wait.retries == 0
+        assert dag.task_dict["land"].pool == dag.task_dict["check"].pool == schedules.LANDING_POOL
         outlets = [a.uri for a in dag.task_dict["check"].outlets]
         assert outlets == [f"safetynet://lake/{info.dataset}"]
 
@@ -109,16 +109,16 @@ def test_landing_dag_shape(bag, datasets) -> None:
 def test_monitoring_run_dag(bag, datasets) -> None:
     from airflow.sdk import AssetAll, AssetOrTimeSchedule
 
-    from warehouse import orchestration as orch
+    from warehouse.orchestration import schedules, tasks
 
     dag = bag.dags[MONITORING]
     order = [t.task_id for t in dag.topological_sort()]
     assert order == ["resolve_run_date", "land_pending", "check", "build", "publish", "docs", "export", "record_run"]
     assert dag.task_dict["resolve_run_date"].is_setup and dag.task_dict["record_run"].is_teardown
     assert not dag.task_dict["record_run"].on_failure_fail_dagrun  # the run's state is that of its steps
-    assert tuple(order[1:-1]) == orch.RUN_STEPS
+    assert tuple(order[1:-1]) == tasks.RUN_STEPS
     assert isinstance(dag.timetable, AssetOrTimeSchedule)
-    assert dag.timetable.timetable.expression == orch.MONITORING_CRON
+    assert dag.timetable.timetable.expression == schedules.MONITORING_CRON
     condition = dag.timetable.asset_condition
     assert isinstance(condition, AssetAll)  # all monthly datasets, not any one of them
     uris = {a.uri for a in condition.objects}
@@ -126,22 +126,22 @@ def test_monitoring_run_dag(bag, datasets) -> None:
     assert uris == monthly
     assert "run_date" in dag.params
     tasks = dag.task_dict
-    assert tasks["build"].pool == tasks["publish"].pool == orch.WAREHOUSE_POOL
+    assert tasks["build"].pool == tasks["publish"].pool == schedules.WAREHOUSE_POOL
     assert tasks["build"].retries >= 1 and tasks["publish"].retries >= 1
 
 
 def test_every_warehouse_writer_is_in_the_one_slot_pool(bag) -> None:
-    from warehouse import orchestration as orch
+    from warehouse.orchestration import schedules
 
     writers = {
         (MONITORING, "build"), (MONITORING, "publish"), (MONITORING, "docs"),  # dbt docs opens the warehouse
         (FEEDBACK, "refresh_register"), (FEEDBACK, "publish"),
     }  # fmt: skip
     for dag_id, task_id in writers:
-        assert bag.dags[dag_id].task_dict[task_id].pool == orch.WAREHOUSE_POOL
-    in_pool = {(d.dag_id, t.task_id) for d in bag.dags.values() for t in d.tasks if t.pool == orch.WAREHOUSE_POOL}
+        assert bag.dags[dag_id].task_dict[task_id].pool == schedules.WAREHOUSE_POOL
+    in_pool = {(d.dag_id, t.task_id) for d in bag.dags.values() for t in d.tasks if t.pool == schedules.WAREHOUSE_POOL}
     assert in_pool == writers
-    landers = {(d.dag_id, t.task_id) for d in bag.dags.values() for t in d.tasks if t.pool == orch.LANDING_POOL}
+    landers = {(d.dag_id, t.task_id) for d in bag.dags.values() for t in d.tasks if t.pool == schedules.LANDING_POOL}
     assert {(MONITORING, "land_pending"), (MONITORING, "check"), (FEEDBACK, "land_feedback")} <= landers
 
 

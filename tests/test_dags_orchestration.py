@@ -23,7 +23,7 @@ if "airflow" not in sys.modules:  # airflow reads its home at import: never the 
 from ingestion.contracts import CONTRACTS_DIR  # noqa: E402
 from ingestion.dates import add_months
 from ingestion.settings import DataRoot  # noqa: E402
-from warehouse import orchestration as orch  # noqa: E402
+from warehouse.orchestration import deliveries, schedules, tasks  # noqa: E402
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -50,16 +50,16 @@ def _deliver(root: DataRoot, name: str, folder: str | None = None) -> Path:
 
 
 def test_every_contract_frequency_has_a_cadence() -> None:
-    infos = orch.read_datasets()
+    infos = schedules.read_datasets()
     assert len(infos) == len(list(CONTRACTS_DIR.glob("*.yaml")))
     for info in infos:
-        assert info.frequency in orch.CADENCES, info
+        assert info.frequency in schedules.CADENCES, info
     assert {i.dataset for i in infos} >= {"mz_household", "wjw_death", "feedback", "jyt_student_aid"}
 
 
 def test_unknown_frequency_is_an_error() -> None:
     with pytest.raises(ValueError, match="fortnightly"):
-        orch.cadence("fortnightly")
+        schedules.cadence("fortnightly")
 
 
 @pytest.mark.parametrize(
@@ -73,14 +73,14 @@ def test_unknown_frequency_is_an_error() -> None:
     ],
 )
 def test_delivery_window(frequency: str, moment: dt.datetime, start: dt.date, end: dt.date) -> None:
-    window = orch.delivery_window("x", frequency, moment)
+    window = deliveries.delivery_window("x", frequency, moment)
     assert (window.start, window.end) == (start, end)
-    assert window.due_at == moment + orch.cadence(frequency).grace
+    assert window.due_at == moment + schedules.cadence(frequency).grace
 
 
 def test_window_uses_china_time() -> None:
     # 22:00 UTC on 31 Oct is 06:00 on 1 Nov in Shandong: the October window
-    window = orch.delivery_window("x", "monthly", dt.datetime(2026, 10, 31, 22, tzinfo=dt.UTC))
+    window = deliveries.delivery_window("x", "monthly", dt.datetime(2026, 10, 31, 22, tzinfo=dt.UTC))
     assert (window.start, window.end) == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 
 
@@ -95,14 +95,14 @@ def test_window_uses_china_time() -> None:
     ],
 )
 def test_resolve_run_date(requested, logical, after, expected) -> None:
-    assert orch.resolve_run_date(requested, logical, after) == expected
+    assert schedules.resolve_run_date(requested, logical, after) == expected
 
 
 def test_resolve_run_date_rejects_garbage() -> None:
     with pytest.raises(ValueError):
-        orch.resolve_run_date("31/10/2026", None, None)
+        schedules.resolve_run_date("31/10/2026", None, None)
     with pytest.raises(ValueError):
-        orch.resolve_run_date(None, None, None)
+        schedules.resolve_run_date(None, None, None)
 
 
 def test_add_months_clamps_to_month_end() -> None:
@@ -117,7 +117,7 @@ def test_pending_files_keep_datasets_apart(tmp_path: Path) -> None:
     _deliver(root, "mz_application_member_20261025.csv")
     _deliver(root, "mz_application_20261025_2.xlsx", folder="mz_application")
     _deliver(root, "notes.txt")
-    found = orch.pending_files(root.inbox, "mz_application")
+    found = deliveries.pending_files(root.inbox, "mz_application")
     assert sorted(name for name, _ in found) == [
         "mz_application/mz_application_20261025_2.xlsx",
         "mz_application_20261025.csv",
@@ -127,25 +127,25 @@ def test_pending_files_keep_datasets_apart(tmp_path: Path) -> None:
 
 def test_delivery_status_from_inbox_and_ledger(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
-    window = orch.delivery_window("mz_household", "monthly", _cst(2026, 11, 1, 6))
-    assert not orch.delivery_status(root, window).delivered  # nothing anywhere, no ledger yet
+    window = deliveries.delivery_window("mz_household", "monthly", _cst(2026, 11, 1, 6))
+    assert not deliveries.delivery_status(root, window).delivered  # nothing anywhere, no ledger yet
 
     _deliver(root, "mz_household_20260930.csv")  # last month's: outside the window
-    status = orch.delivery_status(root, window)
+    status = deliveries.delivery_status(root, window)
     assert not status.delivered and status.other_pending == ("mz_household_20260930.csv",)
 
     _ledger(root, [("mz_household", "2026-10-31", "rejected"), ("mz_member", "2026-10-31", "landed")])
-    assert not orch.delivery_status(root, window).delivered  # a rejected landing is not a delivery
+    assert not deliveries.delivery_status(root, window).delivered  # a rejected landing is not a delivery
 
     _deliver(root, "mz_household_20261031.csv")
-    assert orch.delivery_status(root, window).pending == ("mz_household_20261031.csv",)
+    assert deliveries.delivery_status(root, window).pending == ("mz_household_20261031.csv",)
 
 
 def test_already_landed_counts_as_delivered(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
     _ledger(root, [("wjw_death", "2026-10-30", "superseded"), ("wjw_death", "2026-09-01", "landed")])
-    window = orch.delivery_window("wjw_death", "weekly", _cst(2026, 11, 2, 6))
-    status = orch.delivery_status(root, window)
+    window = deliveries.delivery_window("wjw_death", "weekly", _cst(2026, 11, 2, 6))
+    status = deliveries.delivery_status(root, window)
     assert status.delivered and status.landed == ("2026-10-30",) and status.pending == ()
 
 
@@ -153,30 +153,30 @@ def test_unreadable_ledger_counts_nothing(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
     root.root.mkdir(parents=True, exist_ok=True)
     sqlite3.connect(root.ledger).execute("CREATE TABLE other (x)").connection.close()
-    assert orch.landed_cutoffs(root.ledger, "wjw_death") == []
+    assert deliveries.landed_cutoffs(root.ledger, "wjw_death") == []
 
 
 def test_lateness() -> None:
-    window = orch.delivery_window("wjw_death", "weekly", _cst(2026, 11, 2, 6))
-    empty = orch.DeliveryStatus(window, (), (), ())
-    assert not orch.is_late(empty, window.due_at - dt.timedelta(seconds=1))
-    assert orch.is_late(empty, window.due_at)
-    arrived = orch.DeliveryStatus(window, ("wjw_death_20261101.csv",), (), ())
-    assert not orch.is_late(arrived, window.due_at + dt.timedelta(days=30))
-    anytime = orch.delivery_window("feedback", "any_time", _cst(2026, 11, 2, 7))
-    assert not orch.is_late(orch.DeliveryStatus(anytime, (), (), ()), _cst(2030, 1, 1))
-    message = orch.late_message(window, Path("/data/inbox"))
+    window = deliveries.delivery_window("wjw_death", "weekly", _cst(2026, 11, 2, 6))
+    empty = deliveries.DeliveryStatus(window, (), (), ())
+    assert not deliveries.is_late(empty, window.due_at - dt.timedelta(seconds=1))
+    assert deliveries.is_late(empty, window.due_at)
+    arrived = deliveries.DeliveryStatus(window, ("wjw_death_20261101.csv",), (), ())
+    assert not deliveries.is_late(arrived, window.due_at + dt.timedelta(days=30))
+    anytime = deliveries.delivery_window("feedback", "any_time", _cst(2026, 11, 2, 7))
+    assert not deliveries.is_late(deliveries.DeliveryStatus(anytime, (), (), ()), _cst(2030, 1, 1))
+    message = deliveries.late_message(window, Path("/data/inbox"))
     assert "LATE DELIVERY" in message and "wjw_death" in message and "2026-10-26..2026-11-01" in message
 
 
 def test_run_trigger_datasets_are_the_monthly_ones() -> None:
     infos = [
-        orch.DatasetInfo("a", "", "", "snapshot", "monthly"),
-        orch.DatasetInfo("b", "", "", "", "weekly"),
-        orch.DatasetInfo("c", "", "", "", "monthly"),
+        schedules.DatasetInfo("a", "", "", "snapshot", "monthly"),
+        schedules.DatasetInfo("b", "", "", "", "weekly"),
+        schedules.DatasetInfo("c", "", "", "", "monthly"),
     ]
-    assert orch.run_trigger_datasets(infos) == ["a", "c"]
-    assert "mz_household" in orch.run_trigger_datasets(orch.read_datasets())
+    assert schedules.run_trigger_datasets(infos) == ["a", "c"]
+    assert "mz_household" in schedules.run_trigger_datasets(schedules.read_datasets())
 
 
 def test_describe_landing_takes_objects_and_dicts() -> None:
@@ -186,13 +186,13 @@ def test_describe_landing_takes_objects_and_dicts() -> None:
         rows_landed = 12
         cutoff_date = dt.date(2026, 10, 31)
 
-    assert orch.describe_landing(Result()) == {
+    assert tasks.describe_landing(Result()) == {
         "file_name": "mz_member_20261031.csv",
         "status": "landed",
         "rows_landed": 12,
         "cutoff_date": "2026-10-31",
     }
-    assert orch.describe_landing({"status": "rejected", "reason": "empty_file"}) == {
+    assert tasks.describe_landing({"status": "rejected", "reason": "empty_file"}) == {
         "status": "rejected",
         "reason": "empty_file",
     }
@@ -200,22 +200,22 @@ def test_describe_landing_takes_objects_and_dicts() -> None:
 
 def test_latest_run_date(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
-    assert orch.latest_run_date(root) is None
+    assert schedules.latest_run_date(root) is None
     root.root.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(root.ledger)
     con.execute("CREATE TABLE warning_register (run_date TEXT, warning_id TEXT)")
     con.executemany("INSERT INTO warning_register VALUES (?, 'w')", [("2026-09-30",), ("2026-10-31",)])
     con.commit()
     con.close()
-    assert orch.latest_run_date(root) == dt.date(2026, 10, 31)  # from the saved registers
+    assert schedules.latest_run_date(root) == dt.date(2026, 10, 31)  # from the saved registers
     con = sqlite3.connect(root.ledger)
     con.execute("CREATE TABLE runs (run_date TEXT)")
     con.execute("INSERT INTO runs VALUES ('2026-08-31')")
     con.commit()
     con.close()
-    assert orch.latest_run_date(root) == dt.date(2026, 10, 31)  # the latest of both
-    assert orch.feedback_run_date(None, _cst(2026, 12, 3), None, root) == dt.date(2026, 10, 31)
-    assert orch.feedback_run_date("2026-09-30", None, None, root) == dt.date(2026, 9, 30)
+    assert schedules.latest_run_date(root) == dt.date(2026, 10, 31)  # the latest of both
+    assert schedules.feedback_run_date(None, _cst(2026, 12, 3), None, root) == dt.date(2026, 10, 31)
+    assert schedules.feedback_run_date("2026-09-30", None, None, root) == dt.date(2026, 9, 30)
 
     # the run unpausing creates for the latest past schedule: skipped when that month is done already
     from airflow.sdk.exceptions import AirflowSkipException
@@ -223,13 +223,13 @@ def test_latest_run_date(tmp_path: Path) -> None:
 
     for done in (dt.date(2026, 10, 31), dt.date(2026, 9, 30)):
         with pytest.raises(AirflowSkipException, match="latest recorded run"):
-            orch.skip_stale_scheduled_run(DagRunType.SCHEDULED, done, root)
-    orch.skip_stale_scheduled_run(DagRunType.SCHEDULED, dt.date(2026, 11, 30), root)  # a new month: runs
-    orch.skip_stale_scheduled_run(DagRunType.MANUAL, dt.date(2026, 9, 30), root)  # asked for: runs
-    orch.skip_stale_scheduled_run("backfill", dt.date(2026, 9, 30), root)
+            tasks.skip_stale_scheduled_run(DagRunType.SCHEDULED, done, root)
+    tasks.skip_stale_scheduled_run(DagRunType.SCHEDULED, dt.date(2026, 11, 30), root)  # a new month: runs
+    tasks.skip_stale_scheduled_run(DagRunType.MANUAL, dt.date(2026, 9, 30), root)  # asked for: runs
+    tasks.skip_stale_scheduled_run("backfill", dt.date(2026, 9, 30), root)
 
 
-def _run_trigger(trigger: orch.DeliveryTrigger, timeout: float) -> dict:
+def _run_trigger(trigger: deliveries.DeliveryTrigger, timeout: float) -> dict:
     async def first_event() -> dict:
         async for event in trigger.run():
             return event.payload
@@ -242,8 +242,8 @@ def test_trigger_fires_when_the_file_arrives(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
     root.inbox.mkdir(parents=True)
     moment = dt.datetime.now(dt.UTC)
-    trigger = orch.DeliveryTrigger(str(root.root), "wjw_death", "weekly", moment.isoformat(), 3600, 0.05)
-    name = f"wjw_death_{(orch.china_time(moment).date() - dt.timedelta(days=1)):%Y%m%d}.csv"
+    trigger = deliveries.DeliveryTrigger(str(root.root), "wjw_death", "weekly", moment.isoformat(), 3600, 0.05)
+    name = f"wjw_death_{(schedules.china_time(moment).date() - dt.timedelta(days=1)):%Y%m%d}.csv"
 
     async def deliver_later() -> None:
         await asyncio.sleep(0.3)
@@ -263,7 +263,7 @@ def test_trigger_fires_when_the_file_arrives(tmp_path: Path) -> None:
 def test_trigger_reports_late_at_the_due_time(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
     moment = dt.datetime.now(dt.UTC)
-    trigger = orch.DeliveryTrigger(str(root.root), "wjw_death", "weekly", moment.isoformat(), 0.5, 60.0)
+    trigger = deliveries.DeliveryTrigger(str(root.root), "wjw_death", "weekly", moment.isoformat(), 0.5, 60.0)
     started = dt.datetime.now()
     payload = _run_trigger(trigger, timeout=10)
     assert payload["state"] == "late"
@@ -271,10 +271,10 @@ def test_trigger_reports_late_at_the_due_time(tmp_path: Path) -> None:
 
 
 def test_trigger_serializes_to_its_own_class() -> None:
-    trigger = orch.DeliveryTrigger("/d", "wjw_death", "weekly", "2026-11-02T06:00:00+08:00", 60, 5)
+    trigger = deliveries.DeliveryTrigger("/d", "wjw_death", "weekly", "2026-11-02T06:00:00+08:00", 60, 5)
     path, kwargs = trigger.serialize()
-    assert path == "warehouse.orchestration.DeliveryTrigger"
-    assert orch.DeliveryTrigger(**kwargs).serialize() == (path, kwargs)
+    assert path == "warehouse.orchestration.deliveries.DeliveryTrigger"
+    assert deliveries.DeliveryTrigger(**kwargs).serialize() == (path, kwargs)
 
 
 def test_verdict_fails_on_rejected_skips_on_nothing_new() -> None:
@@ -282,13 +282,13 @@ def test_verdict_fails_on_rejected_skips_on_nothing_new() -> None:
 
     rejected = {"file_name": "wjw_death_20261101.csv", "status": "rejected", "reason": "empty_file: no rows"}
     with pytest.raises(AirflowFailException, match="REJECTED DELIVERY of wjw_death: wjw_death_20261101.csv: empty"):
-        orch._verdict([rejected], "wjw_death")
+        tasks._verdict([rejected], "wjw_death")
     with pytest.raises(AirflowSkipException, match="duplicate"):
-        orch._verdict([{"file_name": "x.csv", "status": "duplicate"}], "wjw_death")
+        tasks._verdict([{"file_name": "x.csv", "status": "duplicate"}], "wjw_death")
     with pytest.raises(AirflowSkipException, match="no files"):
-        orch._verdict([], "wjw_death")
+        tasks._verdict([], "wjw_death")
     landed = {"file_name": "wjw_death_20261108.csv", "status": "landed", "rows_landed": 4}
-    summary = orch._verdict([rejected, landed], "wjw_death")  # one good file: the run goes on, Asset emitted
+    summary = tasks._verdict([rejected, landed], "wjw_death")  # one good file: the run goes on, Asset emitted
     assert summary["by_status"] == {"rejected": 1, "landed": 1} and summary["rows_landed"] == 4
 
 
@@ -296,13 +296,13 @@ def test_check_dataset_fails_only_when_all_new_deliveries_are_held(monkeypatch: 
     from airflow.sdk.exceptions import AirflowFailException
 
     held = [{"dataset": "mz_member", "file_name": "mz_member_20261031.csv", "sha256": "a", "reasons": ["volume"]}]
-    monkeypatch.setattr(orch, "check", lambda root=None: {"status": "checked", "deliveries": 2, "held": held})
+    monkeypatch.setattr(tasks, "check", lambda root=None: {"status": "checked", "deliveries": 2, "held": held})
     one_new = {"files": [{"status": "landed", "sha256": "a"}]}
     with pytest.raises(AirflowFailException, match="HELD BACK.*mz_member_20261031.csv: volume"):
-        orch.check_dataset("mz_member", one_new)
+        tasks.check_dataset("mz_member", one_new)
     two_new = {"files": [{"status": "landed", "sha256": "a"}, {"status": "landed", "sha256": "b"}]}
-    assert orch.check_dataset("mz_member", two_new)["held"] == held  # one good delivery still counts
-    assert orch.check_dataset("mz_household", one_new)["status"] == "checked"  # another dataset's hold
+    assert tasks.check_dataset("mz_member", two_new)["held"] == held  # one good delivery still counts
+    assert tasks.check_dataset("mz_household", one_new)["status"] == "checked"  # another dataset's hold
 
 
 def test_describe_checks_lists_held_deliveries() -> None:
@@ -324,7 +324,7 @@ def test_describe_checks_lists_held_deliveries() -> None:
         seconds=1.234,
         docs=None,
     )
-    described = orch.describe_checks(summary)
+    described = tasks.describe_checks(summary)
     assert described["deliveries"] == 2 and described["failed_warnings"] == 2 and described["seconds"] == 1.23
     assert described["held"] == [{"dataset": "a", "file_name": "a_1.csv", "sha256": "s1", "reasons": ["rows -40%"]}]
 
@@ -335,16 +335,16 @@ def test_land_all_keeps_only_the_files_that_did_not_land(monkeypatch: pytest.Mon
     results = [{"file_name": f"f{i}.csv", "status": "landed", "rows_landed": 10} for i in range(50)]
     results.append({"file_name": "mz_houshold_20261031.csv", "status": "not_a_dataset"})
     monkeypatch.setattr(ingestion.landing, "land_inbox", lambda root, inbox=None, dataset=None: results)
-    summary = orch.land_all(DataRoot.from_env(tmp_path))
+    summary = tasks.land_all(DataRoot.from_env(tmp_path))
     assert summary["by_status"] == {"landed": 50, "not_a_dataset": 1} and summary["rows_landed"] == 500
     assert [f["file_name"] for f in summary["files"]] == ["mz_houshold_20261031.csv"]
 
 
 def test_retries_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(orch.RETRIES_CAP_ENV, raising=False)
-    assert orch.retries(2) == 2
-    monkeypatch.setenv(orch.RETRIES_CAP_ENV, "0")
-    assert orch.retries(2) == 0
+    monkeypatch.delenv(schedules.RETRIES_CAP_ENV, raising=False)
+    assert schedules.retries(2) == 2
+    monkeypatch.setenv(schedules.RETRIES_CAP_ENV, "0")
+    assert schedules.retries(2) == 0
 
 
 def test_returned_workbooks_are_the_ones_not_named_as_feedback(tmp_path: Path) -> None:
@@ -353,12 +353,12 @@ def test_returned_workbooks_are_the_ones_not_named_as_feedback(tmp_path: Path) -
     _deliver(root, "feedback_20261105.xlsx", folder="feedback")
     _deliver(root, "~$370102_历下区_低收入人口预警清单_2026-10-31.xlsx", folder="feedback")  # Excel's lock file
     _deliver(root, "notes.txt", folder="feedback")
-    assert orch.returned_workbooks(root) == [returned]
+    assert tasks.returned_workbooks(root) == [returned]
 
 
 def test_run_row_records_the_failed_step(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
-    run_id = orch.start_run("2026-10-31", root)
+    run_id = tasks.start_run("2026-10-31", root)
     results = {
         "land_pending": {"by_status": {"landed": 3, "rejected": 1}, "step_seconds": 1.5},
         "check": {"status": "checked", "held": [{"file_name": "a.csv"}], "step_seconds": 2.0},
@@ -366,7 +366,7 @@ def test_run_row_records_the_failed_step(tmp_path: Path) -> None:
         "publish": None,
         "export": None,  # build failed: nothing after it ran
     }
-    outcome = orch.finish_run(run_id, "2026-10-31", results, root)
+    outcome = tasks.finish_run(run_id, "2026-10-31", results, root)
     assert outcome["status"] == "failed" and outcome["failed_step"] == "build"
     con = sqlite3.connect(root.ledger)
     row = con.execute(
@@ -381,7 +381,7 @@ def test_run_row_records_the_failed_step(tmp_path: Path) -> None:
 
 def test_run_row_of_a_good_run(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
-    run_id = orch.start_run("2026-10-31", root)
+    run_id = tasks.start_run("2026-10-31", root)
     ok = {"step_seconds": 1.0}
     results = {
         "land_pending": {**ok, "by_status": {}},
@@ -391,18 +391,18 @@ def test_run_row_of_a_good_run(tmp_path: Path) -> None:
         "docs": ok,
         "export": {**ok, "county_workbooks": 4},
     }
-    assert orch.finish_run(run_id, "2026-10-31", results, root)["status"] == "succeeded"
+    assert tasks.finish_run(run_id, "2026-10-31", results, root)["status"] == "succeeded"
     con = sqlite3.connect(root.ledger)
     row = con.execute("SELECT status, warnings_raised, warnings_open, workbooks FROM runs").fetchone()
     con.close()
     assert row == ("succeeded", 7, 6, 4)
-    assert orch.latest_run_date(root) == dt.date(2026, 10, 31)
+    assert schedules.latest_run_date(root) == dt.date(2026, 10, 31)
 
 
 def test_run_row_of_a_degraded_run(tmp_path: Path) -> None:
     """A build that left models out (docs/failure_policy.md) is `degraded`, though every step finished."""
     root = DataRoot.from_env(tmp_path)
-    run_id = orch.start_run("2026-10-31", root)
+    run_id = tasks.start_run("2026-10-31", root)
     ok = {"step_seconds": 1.0}
     results = {
         "land_pending": {**ok, "by_status": {}},
@@ -412,8 +412,8 @@ def test_run_row_of_a_degraded_run(tmp_path: Path) -> None:
         "docs": ok,
         "export": {**ok, "county_workbooks": 4},
     }
-    assert set(results) == set(orch.RUN_STEPS), "every step of the run finished"
-    outcome = orch.finish_run(run_id, "2026-10-31", results, root)
+    assert set(results) == set(tasks.RUN_STEPS), "every step of the run finished"
+    outcome = tasks.finish_run(run_id, "2026-10-31", results, root)
     assert (outcome["status"], outcome["failed_step"]) == ("degraded", None)
     con = sqlite3.connect(root.ledger)
     assert con.execute("SELECT status, failed_step FROM runs").fetchone() == ("degraded", None)

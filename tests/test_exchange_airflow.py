@@ -15,7 +15,7 @@ from exchange_support import CONNECTION, pg, reader_url, write_secret, write_sou
 
 from ingestion.contracts import load_contract
 from ingestion.settings import DataRoot
-from warehouse import orchestration as orch
+from warehouse.orchestration import deliveries, tasks
 
 pytestmark = pytest.mark.xdist_group("exchange_airflow")
 
@@ -42,8 +42,8 @@ def _root(tmp_path: Path, server, table: str) -> DataRoot:
     return root
 
 
-def _first_event(root: DataRoot, window: orch.DeliveryWindow, grace: float) -> dict:
-    trigger = orch.DeliveryTrigger(str(root.root), "wjw_death", "weekly", MOMENT.isoformat(), grace, 0.05)
+def _first_event(root: DataRoot, window: deliveries.DeliveryWindow, grace: float) -> dict:
+    trigger = deliveries.DeliveryTrigger(str(root.root), "wjw_death", "weekly", MOMENT.isoformat(), grace, 0.05)
 
     async def first() -> dict:
         async for event in trigger.run():
@@ -56,32 +56,32 @@ def _first_event(root: DataRoot, window: orch.DeliveryWindow, grace: float) -> d
 def test_the_sensor_waits_for_new_rows_and_land_pulls_the_window(tmp_path: Path, pg) -> None:  # noqa: F811
     table = _table(pg, "airflow_deaths")
     root = _root(tmp_path, pg, table)
-    window = orch.delivery_window("wjw_death", "weekly", MOMENT)
-    assert not orch.delivery_status(root, window).delivered  # an empty table: keep waiting
+    window = deliveries.delivery_window("wjw_death", "weekly", MOMENT)
+    assert not deliveries.delivery_status(root, window).delivered  # an empty table: keep waiting
     _insert(pg, table, 0, 3, "2026-10-30 09:00")
     _insert(pg, table, 10, 2, "2026-11-03 09:00")  # after the window: for the next run
     event = _first_event(root, window, grace=10 * 86400)
     assert (event["state"], event["new_rows"], event["problem"]) == ("delivered", True, None)
-    summary = orch.land("wjw_death", event, root)
+    summary = tasks.land("wjw_death", event, root)
     assert [(f["file_name"], f["rows_landed"]) for f in summary["files"]] == [
         (f"db:{CONNECTION}/wjw_death_20261101_1.parquet", 3)
     ]
     with pytest.raises(AirflowSkipException):  # run again: nothing new in the window
-        orch.land("wjw_death", event, root)
-    assert orch.delivery_status(root, window).landed == ("2026-11-01",)
+        tasks.land("wjw_death", event, root)
+    assert deliveries.delivery_status(root, window).landed == ("2026-11-01",)
 
 
 def test_an_unreachable_source_makes_the_wait_late_and_the_land_task_fail(tmp_path: Path, pg) -> None:  # noqa: F811
     table = _table(pg, "airflow_unreachable")
     root = _root(tmp_path, pg, table)
     write_secret(root, {CONNECTION: pg.tcp_url("x", "y").replace(f":{pg.port}/", ":9/")})
-    window = orch.delivery_window("wjw_death", "weekly", MOMENT)
+    window = deliveries.delivery_window("wjw_death", "weekly", MOMENT)
     event = _first_event(root, window, grace=0.0)  # already past due
     assert event["state"] == "late" and "cannot reach the database server" in event["problem"]
-    message = orch.late_message(window, root.inbox, event["problem"], database=True)
+    message = deliveries.late_message(window, root.inbox, event["problem"], database=True)
     assert message.startswith("LATE DELIVERY: no new wjw_death rows up to 2026-11-01 in its exchange database")
     with pytest.raises(AirflowFailException, match=r"^SOURCE ERROR: wjw_death from database source qzk/"):
-        orch.land("wjw_death", {"window": ["2026-10-26", "2026-11-01"]}, root)
+        tasks.land("wjw_death", {"window": ["2026-10-26", "2026-11-01"]}, root)
 
 
 def test_the_monitoring_run_pulls_up_to_the_run_date_and_reports_a_failing_source(tmp_path: Path, pg) -> None:  # noqa: F811
@@ -89,10 +89,10 @@ def test_the_monitoring_run_pulls_up_to_the_run_date_and_reports_a_failing_sourc
     root = _root(tmp_path, pg, table)
     _insert(pg, table, 0, 2, "2026-10-30 09:00")
     _insert(pg, table, 10, 1, "2026-11-03 09:00")
-    summary = orch.land_all(root, run_date="2026-10-31")
+    summary = tasks.land_all(root, run_date="2026-10-31")
     assert summary["rows_landed"] == 2 and summary["source_errors"] == []
     write_source(root, "mz_member", f"connection: {CONNECTION}\ntable: qzk.no_such_roster\nfull_read: true\n")
-    summary = orch.land_all(root, run_date="2026-11-30")
+    summary = tasks.land_all(root, run_date="2026-11-30")
     assert summary["rows_landed"] == 1
     assert [e.split(": ", 1)[0] for e in summary["source_errors"]] == [
         "mz_member from database source qzk/qzk.no_such_roster"
