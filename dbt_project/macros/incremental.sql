@@ -12,10 +12,14 @@
 
 {#-
   The run date of the build the incremental tables hold (var `built_through`, set by warehouse/build.py for an
-  incremental build): every delivery with a cut-off up to it is already in them, unchanged since.
+  incremental build): every delivery with a cut-off up to it is already in them, unchanged since. Commands that only
+  compile (docs generate) get the earliest date: their SQL is shown, never run.
 -#}
 {% macro built_through() -%}
     {%- set value = var('built_through', none) -%}
+    {%- if value is none and flags.WHICH not in ('build', 'run') -%}
+        {%- set value = '0001-01-01' -%}
+    {%- endif -%}
     {%- if value is none -%}
         {{ exceptions.raise_compiler_error(
             "incremental build of " ~ this ~ " without the var built_through: build through warehouse/build.py, "
