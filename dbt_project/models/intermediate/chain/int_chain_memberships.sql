@@ -1,7 +1,7 @@
 {{ config(
     materialized=history_materialization(),
     incremental_strategy='delete+insert',
-    unique_key=['household_source', 'snapshot_cutoff'],
+    unique_key='snapshot_cutoff',  -- every source's rows of a rebuilt cut-off are rebuilt; one column: a semi-join
 ) }}
 -- Who belonged to which household when, for attaching a person's events to their household's chain: each roster
 -- snapshot is in force from its cut-off to the next one of the same source (the first also before it, the last
