@@ -1,8 +1,9 @@
 {{ config(
     materialized=history_materialization(),
     incremental_strategy='delete+insert',
-    unique_key='snapshot_cutoff',  -- every source's rows of a rebuilt cut-off are rebuilt; one column: a semi-join
+    unique_key='snapshot_cutoff',
 ) }}
+{#- one key column (every source's rows of a rebuilt cut-off are rebuilt): the delete is then a semi-join -#}
 -- Who belonged to which household when, for attaching a person's events to their household's chain: each roster
 -- snapshot is in force from its cut-off to the next one of the same source (the first also before it, the last
 -- also after it), as RULES.md §5 reads membership "in force on" a date. Civil-affairs rosters (members plus head,
