@@ -29,27 +29,34 @@ def incremental_models(root: DataRoot) -> list[str]:
     )
 
 
-def table_rows(db: Path, models: list[str]) -> dict[str, list[tuple]]:
-    """Every mart table and each of `models`, as sorted rows, by schema.table."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        names = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_type = 'BASE TABLE' and (table_schema = ? or list_contains(?, table_name))",
-            [MART_SCHEMA, models],
-        ).fetchall()
-        return {name: sorted(con.sql(f"select * from {name}").fetchall(), key=repr) for (name,) in names}
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str, models: list[str]) -> set[str]:
+    """schema.table of every mart table and each of `models` in one attached warehouse."""
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables where table_catalog = ? "
+        "and table_type = 'BASE TABLE' and (table_schema = ? or list_contains(?, table_name))",
+        [catalog, MART_SCHEMA, models],
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 def differences(incremental_db: Path, full_db: Path, models: list[str]) -> list[str]:
-    """What differs, one line per table (its row counts and a row of each side not in the other)."""
-    a, b = table_rows(incremental_db, models), table_rows(full_db, models)
-    out = [f"{t}: only in the full rebuild" for t in sorted(b.keys() - a.keys())]
-    out += [f"{t}: only in the incremental warehouse" for t in sorted(a.keys() - b.keys())]
-    for table in sorted(a.keys() & b.keys()):
-        if a[table] != b[table]:
-            extra, missing = set(a[table]) - set(b[table]), set(b[table]) - set(a[table])
-            out.append(
-                f"{table}: {len(a[table])} rows incremental, {len(b[table])} full; "
-                f"e.g. only incremental {sorted(extra, key=repr)[:1]}, only full {sorted(missing, key=repr)[:1]}"
-            )
+    """What differs, one line per table: rows of one side missing from the other, as multisets (EXCEPT ALL both
+    ways, NULLs equal), with an example of each."""
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")
+        con.execute(f"attach '{incremental_db}' as incremental (read_only)")
+        con.execute(f"attach '{full_db}' as full_rebuild (read_only)")
+        a, b = _tables(con, "incremental", models), _tables(con, "full_rebuild", models)
+        out = [f"{t}: only in the full rebuild" for t in sorted(b - a)]
+        out += [f"{t}: only in the incremental warehouse" for t in sorted(a - b)]
+        for table in sorted(a & b):
+            only_a = f"select * from incremental.{table} except all select * from full_rebuild.{table}"
+            only_b = f"select * from full_rebuild.{table} except all select * from incremental.{table}"
+            extra = con.execute(f"select count(*) from ({only_a})").fetchone()[0]
+            missing = con.execute(f"select count(*) from ({only_b})").fetchone()[0]
+            if extra or missing:
+                out.append(
+                    f"{table}: {extra} rows only incremental, e.g. {con.sql(only_a + ' limit 1').fetchall()}; "
+                    f"{missing} only in the full rebuild, e.g. {con.sql(only_b + ' limit 1').fetchall()}"
+                )
     return out
