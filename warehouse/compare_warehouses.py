@@ -52,11 +52,11 @@ def differences(incremental_db: Path, full_db: Path, models: list[str]) -> list[
         for table in sorted(a & b):
             only_a = f"select * from incremental.{table} except all select * from full_rebuild.{table}"
             only_b = f"select * from full_rebuild.{table} except all select * from incremental.{table}"
-            extra = con.execute(f"select count(*) from ({only_a})").fetchone()[0]
-            missing = con.execute(f"select count(*) from ({only_b})").fetchone()[0]
+            extra = con.execute(f"select count(*) from ({only_a})").fetchall()[0][0]
+            missing = con.execute(f"select count(*) from ({only_b})").fetchall()[0][0]
             if extra or missing:
                 out.append(
-                    f"{table}: {extra} rows only incremental, e.g. {con.sql(only_a + ' limit 1').fetchall()}; "
-                    f"{missing} only in the full rebuild, e.g. {con.sql(only_b + ' limit 1').fetchall()}"
+                    f"{table}: {extra} rows only incremental, e.g. {con.execute(only_a + ' limit 1').fetchall()}; "
+                    f"{missing} only in the full rebuild, e.g. {con.execute(only_b + ' limit 1').fetchall()}"
                 )
     return out
