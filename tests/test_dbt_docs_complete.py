@@ -33,6 +33,7 @@ LEDGER_TABLES = (
     "ledger_pulls",
     "ledger_run_models",
     "ledger_data_tests",
+    "ledger_build_refreshes",
 )
 
 
@@ -160,6 +161,7 @@ def _ledger_ddl_columns() -> dict[str, list[str]]:
     from warehouse.build_ledger import DDL as BUILD_DDL
     from warehouse.exports.ledger import _DDL as EXPORTS_DDL
     from warehouse.publish import LEDGER_TABLES as PUBLISHED_AS
+    from warehouse.refresh_policy import DDL as REFRESH_DDL
     from warehouse.run import _RUNS_DDL
 
     con = sqlite3.connect(":memory:")
@@ -169,6 +171,7 @@ def _ledger_ddl_columns() -> dict[str, list[str]]:
     con.execute(EXPORTS_DDL["exports"])
     for statement in BUILD_DDL.values():
         con.execute(statement)
+    con.execute(REFRESH_DDL)
     return {name: [row[1] for row in con.execute(f'PRAGMA table_info("{t}")')] for t, name in PUBLISHED_AS.items()}
 
 

@@ -36,6 +36,7 @@ import polars as pl
 from ingestion.lake import ensure_schema_files, write_atomic
 from ingestion.ledger import export_deliveries
 from ingestion.settings import DataRoot
+from warehouse import refresh_policy
 from warehouse.build_ledger import BuildRecord, record_build
 from warehouse.build_ledger import now as build_started
 from warehouse.engines import (
@@ -105,6 +106,8 @@ class BuildResult:
     reference_sources: list[dict[str, str]] = field(default_factory=list)
     warehouse: Path | None = None
     outcome: BuildOutcome = field(default_factory=BuildOutcome)  # every model's and data test's outcome
+    refresh: str = "full"  # full or incremental (warehouse/refresh_policy.py), and why
+    refresh_reason: str = ""
 
     @property
     def warnings_raised(self) -> int:
@@ -136,6 +139,7 @@ def build(
     full_refresh: bool = False,
     select: str | Sequence[str] | None = None,
     unit_tests: bool = False,
+    data_tests: bool = True,
     engine: str | None = None,
     run_id: int | None = None,
     progress: NodesProgress | None = None,
@@ -145,7 +149,8 @@ def build(
     Models that error are left out with what depends on them (the result says which: `degraded`); a failing
     blocking data test raises BlockingTestFailed, and dbt that cannot run at all BuildError. Data tests run with the
     models; dbt unit tests (which check the SQL on fixed rows, not the data) only when `unit_tests` is true —
-    tests/test_dbt_unit.py runs them on their own. `engine` (else $SAFETYNET_ENGINE, else duckdb): on "spark" the
+    tests/test_dbt_unit.py runs them on their own. Without `data_tests` only the models are built (for tests that
+    compare tables, such as the incremental replay). `engine` (else $SAFETYNET_ENGINE, else duckdb): on "spark" the
     marts are copied into the DuckDB file afterwards. `run_id` ties the ledger's rows to the run (`runs`);
     `progress(done, total)` is told each dbt node that finishes.
     """
@@ -154,13 +159,26 @@ def build(
     record = BuildRecord(run_date, build_started(), run_id)
     with warehouse_write_lock(root):
         previous, sources = prepare_inputs(root, run_date)
+        refresh = refresh_policy.decide(
+            root, run_date, project=project_dir(), reference_files={s["name"]: s["sha256"] for s in sources},
+            asked=full_refresh, engine=engine,
+        )  # fmt: skip
+        log.info("build at %s: %s refresh (%s)", run_date, refresh.mode, refresh.reason)
         if full_refresh:
             _remove_warehouse(root)
-        exclude = [] if unit_tests else ["test_type:unit"]
-        outcome, unit_results = _build_passes(root, run_date, select, exclude, full_refresh, engine, progress)
+        refresh_policy.start(root, refresh, run_date=run_date, built_at=record.built_at, run_id=run_id)
+        exclude = ([] if unit_tests else ["test_type:unit"]) + ([] if data_tests else ["test_type:data"])
+        try:
+            outcome, unit_results = _build_passes(root, run_date, select, exclude, refresh, engine, progress)
+        except BaseException:
+            refresh_policy.finish(root, record.built_at, "failed")
+            raise
         record_build(root, record, outcome)
         if outcome.blocking_failures:
+            refresh_policy.finish(root, record.built_at, "failed")
             raise BlockingTestFailed(_blocking_line(root, outcome, engine), [t.test for t in outcome.blocking_failures])
+        status = "partial" if select else "degraded" if outcome.models_left_out else "built"
+        refresh_policy.finish(root, record.built_at, status)
         if engine == "spark":
             publish_spark_marts(spark_session(root), root)
         drop_left_out(root, outcome.models_left_out)
@@ -178,6 +196,8 @@ def build(
         reference_sources=sources,
         warehouse=root.warehouse_db,
         outcome=outcome,
+        refresh=refresh.mode,
+        refresh_reason=refresh.reason,
     )
     _log_result(result)
     return result
@@ -188,16 +208,18 @@ def _build_passes(
     run_date: dt.date,
     select: str | Sequence[str] | None,
     exclude: list[str],
-    full_refresh: bool,
+    refresh: refresh_policy.Refresh,
     engine: Engine,
     progress: NodesProgress | None = None,
 ) -> tuple[BuildOutcome, int]:
     """`dbt build`, then repair passes for what dbt skipped but the policy wants built (the register without a rule
-    model left out; the dependants of an advisory test that could not run). Returns the merged outcome and the
-    number of unit tests that passed."""
+    model left out; the dependants of an advisory test that could not run). Every pass refreshes as `refresh` says:
+    a skipped incremental model still holds the previous build's rows. Returns the merged outcome and the number of
+    unit tests that passed."""
+    history = _refresh_vars(refresh)
     results = invoke_dbt(
-        root, run_date, "build", select=select, exclude=exclude, full_refresh=full_refresh, engine=engine,
-        progress=progress,
+        root, run_date, "build", select=select, exclude=exclude, full_refresh=refresh.full, engine=engine,
+        variables=history, progress=progress,
     )  # fmt: skip
     outcome = outcome_of(results)
     for _ in range(MAX_REPAIR_PASSES):
@@ -210,13 +232,18 @@ def _build_passes(
         )  # fmt: skip
         later = outcome_of(invoke_dbt(
             root, run_date, "build", select=repair.select, exclude=[*exclude, *repair.exclude], engine=engine,
-            variables={"rules_not_evaluated": list(repair.rules_not_evaluated)},
+            full_refresh=refresh.full, variables={**history, "rules_not_evaluated": list(repair.rules_not_evaluated)},
         ))  # fmt: skip
         repaired = any(m.built for m in later.models.values())
         outcome = outcome.merged_with(later)
         if not repaired:
             break
     return outcome, len(_successful(results, "unit_test"))
+
+
+def _refresh_vars(refresh: refresh_policy.Refresh) -> dict[str, Any]:
+    """The dbt vars of an incremental build: the run date its incremental tables were built through."""
+    return {} if refresh.full or refresh.built_through is None else {"built_through": refresh.built_through.isoformat()}
 
 
 def _log_result(result: BuildResult) -> None:

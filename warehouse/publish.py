@@ -51,6 +51,7 @@ LEDGER_TABLES = {
     "pulls": "ledger_pulls",
     "run_models": "ledger_run_models",
     "data_test_results": "ledger_data_tests",
+    "build_refreshes": "ledger_build_refreshes",
 }
 PUBLISHED_NAME = "monitoring.duckdb"
 MART_MODE = 0o444  # read-only for everyone, its owner included

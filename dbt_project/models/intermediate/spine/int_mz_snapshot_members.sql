@@ -1,9 +1,18 @@
+{{ config(
+    materialized=history_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='snapshot_cutoff',
+) }}
 -- Civil-affairs membership in every snapshot up to the run date: a household's members are its mz_member
 -- rows plus its head (docs/rules.md#who-is-monitored). Member snapshots are paired with household snapshots by cut-off
 -- (the latest member cut-off at or before the household's, else the earliest); a member row whose household is
 -- not in that household snapshot is dropped.
 with households as (
     select * from {{ ref('stg_mz__households') }}
+    {%- if is_incremental() %}
+    -- a monthly build: the new household cut-offs and the one in force until now (docs/incremental.md)
+    where snapshot_cutoff >= {{ latest_built_cutoff() }}
+    {%- endif %}
 ),
 
 members as (
@@ -14,6 +23,7 @@ household_cutoffs as (
     select distinct snapshot_cutoff from households
 ),
 
+-- every member cut-off, also on a monthly build: a new household snapshot may pair with an earlier one
 member_cutoffs as (
     select distinct snapshot_cutoff from members
 ),

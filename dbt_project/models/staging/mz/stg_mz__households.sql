@@ -1,7 +1,16 @@
+{{ config(
+    materialized=history_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='snapshot_cutoff',
+) }}
 -- 低收入人口家庭名册 (snapshot): every snapshot up to the run date, one row per household and cut-off;
 -- `is_current_snapshot` marks the one in force at the run date.
 with source as (
     {{ lake_rows(source('mz', 'mz_household')) }}
+    {%- if is_incremental() %}
+      -- a monthly build: the new cut-offs and the one in force until now (docs/incremental.md)
+      and _cutoff >= {{ latest_built_cutoff() }}
+    {%- endif %}
 ),
 
 renamed as (

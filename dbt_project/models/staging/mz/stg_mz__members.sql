@@ -1,6 +1,15 @@
+{{ config(
+    materialized=history_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='snapshot_cutoff',
+) }}
 -- 低收入人口家庭成员 (snapshot): every snapshot up to the run date, one row per (household, person, cut-off).
 with source as (
     {{ lake_rows(source('mz', 'mz_member')) }}
+    {%- if is_incremental() %}
+      -- a monthly build: the new cut-offs and the one in force until now (docs/incremental.md)
+      and _cutoff >= {{ latest_built_cutoff() }}
+    {%- endif %}
 ),
 
 renamed as (

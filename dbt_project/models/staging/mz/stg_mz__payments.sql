@@ -1,6 +1,16 @@
+{{ config(
+    materialized=history_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='payment_id',
+) }}
 -- 救助金发放明细 (increment): the latest version of each payment; negative amounts are recoveries.
 with source as (
     {{ lake_rows(source('mz', 'mz_payment')) }}
+    {%- if is_incremental() %}
+      -- a monthly build: the deliveries since the previous build; a payment they restate replaces its row, since
+      -- their cut-offs are later than every one the table holds (docs/incremental.md)
+      and _cutoff > {{ built_through() }}
+    {%- endif %}
 ),
 
 renamed as (
