@@ -32,10 +32,10 @@ from ingestion.settings import DataRoot
 from synthetic import generate_province
 from warehouse.build import PROJECT_DIR, PROJECT_ENV, read_register
 from warehouse.cli import app
+from warehouse.exports.report import report_name
 from warehouse.failure_view import read_failures, summary_lines
 from warehouse.publish import published_path
 from warehouse.register import load_register
-from warehouse.report import report_name
 from warehouse.run import run_comparison
 
 R1, R2 = dt.date(2026, 9, 30), dt.date(2026, 10, 31)

@@ -15,9 +15,9 @@ from test_feedback_roundtrip import _choices, _libreoffice_resave
 
 from ingestion.settings import DataRoot
 from warehouse.exports import export_run
+from warehouse.exports.report import write_report
+from warehouse.exports.report.figures import answers_by_route, route_of
 from warehouse.feedback import receive_feedback
-from warehouse.report import write_report
-from warehouse.report.figures import answers_by_route, route_of
 
 RETURNED_ON = dt.date(2026, 11, 5)
 NEXT_RUN = dt.date(2026, 11, 30)

@@ -10,8 +10,8 @@ import pytest
 from test_export_mart_fixture import RUN_DATE, build, require_binary
 
 from ingestion.settings import DataRoot
-from warehouse.report import CHART_IDS, report_name, write_report
-from warehouse.report.figures import answers_by_route, by_city, data_quality, trend
+from warehouse.exports.report import CHART_IDS, report_name, write_report
+from warehouse.exports.report.figures import answers_by_route, by_city, data_quality, trend
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -166,8 +166,8 @@ CJK_FONT = "Noto Sans CJK SC"  # first in the report's font stack; `make test-de
 
 
 def test_report_names_the_cjk_font_first():
-    from warehouse.report.charts import FONT
-    from warehouse.report.page import _CSS
+    from warehouse.exports.report.charts import FONT
+    from warehouse.exports.report.page import _CSS
 
     assert re.search(r'body \{ font-family: "Noto Sans CJK SC",', _CSS)
     assert FONT.startswith(f"{CJK_FONT},")
@@ -195,7 +195,7 @@ def test_chinese_text_is_drawn_with_the_cjk_font_not_boxes(report, tmp_path):
 
 def test_the_map_is_shandong_by_real_county_codes():
     from ingestion.reference import SHIPPED_DIR
-    from warehouse.report import geometry
+    from warehouse.exports.report import geometry
 
     with (SHIPPED_DIR / "regions.csv").open(encoding="utf-8") as handle:
         import csv

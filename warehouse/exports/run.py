@@ -95,7 +95,7 @@ def export_run(
         summary.files += _county_workbooks(staging, rows, reference, run_date)
         summary.files.append(_province_workbook(staging, rows, reference, run_date))
         if report:
-            from warehouse.report import write_report
+            from warehouse.exports.report import write_report
 
             say("run report …")
             path = private_file(write_report(root, run_date, folder=staging))
@@ -192,7 +192,7 @@ def _staging_folder(root: DataRoot, folder: Path) -> Path:
 
 def _keep_report(folder: Path, staging: Path, run_date: dt.date) -> None:
     """A workbooks-only export keeps the date's run report (a link to the same file: nothing is copied)."""
-    from warehouse.report import report_name
+    from warehouse.exports.report import report_name
 
     report = folder / report_name(run_date)
     if report.is_file():

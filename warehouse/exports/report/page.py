@@ -11,8 +11,8 @@ import plotly.io as pio
 import polars as pl
 from plotly.offline import get_plotlyjs
 
-from warehouse.report.figures import Headline
-from warehouse.report.geometry import BASE_MAP_SCRIPT
+from warehouse.exports.report.figures import Headline
+from warehouse.exports.report.geometry import BASE_MAP_SCRIPT
 
 _CSS = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 0;

@@ -16,10 +16,10 @@ from ingestion.reference import load_reference
 from ingestion.settings import DataRoot
 from warehouse.exports.layout import RULE_NAMES
 from warehouse.exports.mart import WARNING_COLUMNS, conform, read_tables
+from warehouse.exports.report import charts, figures, geometry
+from warehouse.exports.report.labels import reason_label
+from warehouse.exports.report.page import figure_div, html_table, page, section
 from warehouse.failure_view import RunFailures, read_failures
-from warehouse.report import charts, figures, geometry
-from warehouse.report.labels import reason_label
-from warehouse.report.page import figure_div, html_table, page, section
 
 log = logging.getLogger(__name__)
 
