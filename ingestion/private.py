@@ -16,7 +16,7 @@ from ingestion.settings import DataRoot
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-PLACES = ("raw", "archive", ".work", "quarantine", "secrets", "exports", "returned")  # and the vault
+PLACES = ("raw", "archive", ".work", "quarantine", "secrets", "exports", "returned")  # the vault tightens itself
 
 
 def private_dir(path: Path, place: Path | None = None) -> Path:
@@ -47,11 +47,9 @@ def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_EXCL) 
 
 
 def tighten(root: DataRoot) -> int:
-    """Give every owner-only place of the data root, the vault included, its modes; returns how many modes were
-    changed."""
-    from ingestion import vault
-
-    return sum(tighten_folder(root.root / place) for place in PLACES) + vault.tighten(root)
+    """Give every owner-only place of the data root its modes; returns how many modes were changed. The vault is
+    tightened by its own module (`ingestion.vault.tighten`), which this one does not import: the vault builds on it."""
+    return sum(tighten_folder(root.root / place) for place in PLACES)
 
 
 def tighten_folder(base: Path) -> int:

@@ -34,7 +34,7 @@ _OWNED = re.compile(r"\.(?P<pid>\d+)-(?P<ticks>\d+)\.[0-9a-f]+\.tmp(?:\.wal)?$")
 _LEGACY_ANONYMOUS = re.compile(r"(^\.tmp-[0-9a-f]{32}$)|(\.[0-9a-f]{32}\.tmp$)")
 _LEGACY_PID = re.compile(r"^\..+\.(?P<pid>\d+)\.(?:tmp|old)(?:\.xlsx|\.wal)?$")
 # the places under the data root where temporary names appear (the inbox is the departments', never touched)
-SWEPT = ("raw", "archive", "lake", "quarantine", "secrets", "published", "exports")  # and the vault (its module)
+SWEPT = ("raw", "archive", "lake", "quarantine", "secrets", "published", "exports")  # the vault sweeps itself
 # `.work/locks/`: lock files shared by processes (a lock file holds nothing; removing a held one would break it)
 LOCKS = "locks"
 
@@ -125,12 +125,9 @@ def lock_path(root: DataRoot, name: str) -> Path:
 
 def sweep(root: DataRoot) -> list[Path]:
     """Remove the work folders and temporary files whose owner process is gone; returns what was removed."""
-    from ingestion import vault
-
     removed = _sweep_work(root.root / WORK)
     for place in SWEPT:
         removed += sweep_folder(root.root / place, recursive=place not in ("raw", "archive"))
-    removed += vault.sweep(root)
     for path in removed:
         log.info("removed debris of a stopped process: %s", path.relative_to(root.root))
     return removed

@@ -57,6 +57,7 @@ def write_part(root: DataRoot, sha256: str, persons: pl.DataFrame, cutoff: dt.da
 def _lock(root: DataRoot) -> Iterator[None]:
     private_dir(root.vault)
     with file_lock(root.vault / ".lock", FILE_MODE):
+        sweep(root)  # whoever writes the vault first removes what stopped writers left (scratch does not reach it)
         yield
 
 

@@ -125,3 +125,16 @@ def test_a_lost_secret_is_never_replaced_by_a_new_one(tmp_path: Path, monkeypatc
         land_inbox(root)
     key.write_text(original)
     assert [r.status for r in land_inbox(root)] == ["landed"]
+
+
+def test_the_vault_sweeps_its_own_debris(tmp_path: Path) -> None:
+    """scratch does not reach the vault (the vault builds on scratch); a run's preparation sweeps it through its
+    own module, as any write of the vault does under the vault's lock."""
+    from warehouse.run import prepare_data_root
+
+    root = DataRoot(tmp_path)
+    stale = _touch(root.vault / f".persons.parquet.{_dead_owner()}.0f0f.tmp")
+    mine = _touch(root.vault / f".persons.parquet.{scratch.owner()}.0f0f.tmp")
+    assert stale not in scratch.sweep(root) and stale.exists()
+    prepare_data_root(root)
+    assert not stale.exists() and mine.exists()

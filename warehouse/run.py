@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingestion import scratch
+from ingestion import scratch, vault
 from ingestion.ledger import open_ledger, transaction
 from ingestion.private import tighten
 from ingestion.settings import DataRoot
@@ -288,7 +288,8 @@ def prepare_data_root(root: DataRoot) -> None:
     if interrupted:
         log.warning("run(s) %s were interrupted (their process stopped) and are marked so", interrupted)
     scratch.sweep(root)
-    changed = tighten(root)
+    vault.sweep(root)
+    changed = tighten(root) + vault.tighten(root)
     if changed:
         log.info("owner-only modes set on %d files and folders", changed)
 
