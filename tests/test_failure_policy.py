@@ -30,7 +30,7 @@ from warehouse.failure_policy import (
     repair_pass,
 )
 from warehouse.mart_provenance import TableProvenance, current, kept
-from warehouse.run import RunSummary, run_status
+from warehouse.run import RunRecord, RunSummary, run_status
 
 # The policy's blocking tests: the keys, dispatch, deadline, status and episode of fct_warnings, the register's
 # continuity across runs, the keys of fct_identification. Everything else is advisory.
@@ -214,7 +214,10 @@ def test_a_table_the_build_could_not_make_keeps_its_origin_and_since_when() -> N
 
 def test_run_status() -> None:
     summary = RunSummary(dt.date(2026, 10, 31))
-    assert run_status(summary, None) == "succeeded"
-    summary.build = SimpleNamespace(degraded=True)
-    assert run_status(summary, None) == "degraded"
-    assert run_status(summary, "publish") == "failed"
+    assert run_status(RunRecord.of(summary), None) == "succeeded"
+    summary.build = SimpleNamespace(
+        degraded=True, warnings_raised=3, warnings_by_status={"待核查": 2, "已消除": 1}, reference_sources=[]
+    )
+    record = RunRecord.of(summary)
+    assert run_status(record, None) == "degraded" and (record.warnings_raised, record.warnings_open) == (3, 2)
+    assert run_status(record, "publish") == "failed"

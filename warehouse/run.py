@@ -75,6 +75,39 @@ class RunSummary:
     exports: Any = None
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """What a finished run's ledger row (`runs`) records, the same for the command line (from its RunSummary) and
+    for the monitoring DAG (from its tasks' results)."""
+
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    files_landed: int = 0
+    deliveries_held: int | None = None  # None: the check step did not finish
+    warnings_raised: int | None = None  # None: the build did not finish
+    warnings_open: int | None = None
+    workbooks: int | None = None  # county workbooks; None: no export
+    reference_sources: list[Any] | None = None
+    degraded: bool = False  # the build left models out (docs/failure_policy.md)
+
+    @classmethod
+    def of(cls, summary: RunSummary) -> RunRecord:
+        build = summary.build
+        return cls(
+            step_seconds=dict(summary.steps),
+            files_landed=sum(1 for r in summary.landings if getattr(r, "status", "") == "landed"),
+            deliveries_held=len(summary.checks.held) if summary.checks is not None else None,
+            warnings_raised=build.warnings_raised if build is not None else None,
+            warnings_open=open_warnings(build.warnings_by_status) if build is not None else None,
+            workbooks=len(summary.exports.county_workbooks) if summary.exports is not None else None,
+            reference_sources=build.reference_sources if build is not None else None,
+            degraded=bool(getattr(build, "degraded", False)),
+        )
+
+
+def open_warnings(warnings_by_status: dict[str, int]) -> int:
+    return sum(count for status, count in warnings_by_status.items() if status in ("待核查", "逾期"))
+
+
 def state_step(root: DataRoot) -> None:
     """Everything the ledger says must exist is there and unchanged, else BrokenState (before anything is built)."""
     from warehouse.state import verify_state
@@ -187,9 +220,9 @@ def run_comparison(
                     setattr(summary, attribute, step())
                     summary.steps[current] = round(time.perf_counter() - started, 2)
         except BaseException as err:
-            finish_run(root, run_id, summary, failed_step=current, error=_describe(err))
+            finish_run(root, run_id, RunRecord.of(summary), failed_step=current, error=_describe(err))
             raise
-        finish_run(root, run_id, summary)
+        finish_run(root, run_id, RunRecord.of(summary))
     return summary
 
 
@@ -198,11 +231,11 @@ def warnings_built(summary: RunSummary) -> bool:
     return summary.build is None or bool(getattr(summary.build, "warnings_built", True))
 
 
-def run_status(summary: RunSummary, failed_step: str | None) -> str:
+def run_status(record: RunRecord, failed_step: str | None) -> str:
     """failed (a step raised), degraded (the build left models out), else succeeded."""
     if failed_step:
         return "failed"
-    return "degraded" if getattr(summary.build, "degraded", False) else "succeeded"
+    return "degraded" if record.degraded else "succeeded"
 
 
 def _describe(err: BaseException) -> str:
@@ -224,31 +257,25 @@ def start_run(root: DataRoot, run_date: dt.date) -> int:
 
 
 def finish_run(
-    root: DataRoot, run_id: int, summary: RunSummary, failed_step: str | None = None, error: str | None = None
+    root: DataRoot, run_id: int, record: RunRecord, failed_step: str | None = None, error: str | None = None
 ) -> None:
-    build = summary.build
+    sources = record.reference_sources
     values = {
         "finished_at": _now(),
-        "status": run_status(summary, failed_step),
+        "status": run_status(record, failed_step),
         "failed_step": failed_step,
         "error": error,
-        "step_seconds": json.dumps(summary.steps),
-        "files_landed": sum(1 for r in summary.landings if getattr(r, "status", "") == "landed"),
-        "deliveries_held": len(summary.checks.held) if summary.checks is not None else None,
-        "warnings_raised": build.warnings_raised if build is not None else None,
-        "warnings_open": _open_warnings(build),
-        "workbooks": len(summary.exports.county_workbooks) if summary.exports is not None else None,
-        "reference_sources": json.dumps(build.reference_sources, ensure_ascii=False) if build is not None else None,
+        "step_seconds": json.dumps(record.step_seconds),
+        "files_landed": record.files_landed,
+        "deliveries_held": record.deliveries_held,
+        "warnings_raised": record.warnings_raised,
+        "warnings_open": record.warnings_open,
+        "workbooks": record.workbooks,
+        "reference_sources": json.dumps(sources, ensure_ascii=False) if sources is not None else None,
     }
     assignments = ", ".join(f"{name} = ?" for name in values)
     with open_ledger(root) as conn, transaction(conn):
         conn.execute(f"UPDATE runs SET {assignments} WHERE run_id = ?", (*values.values(), run_id))
-
-
-def _open_warnings(build: Any) -> int | None:
-    if build is None:
-        return None
-    return sum(count for status, count in build.warnings_by_status.items() if status in ("待核查", "逾期"))
 
 
 # ---------------------------------------------------------------- a run's guards

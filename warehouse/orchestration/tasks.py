@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
@@ -344,31 +343,33 @@ def finish_run(
     from warehouse import run
 
     failed = next((step for step in RUN_STEPS if not results.get(step)), None)
-    summary = run.RunSummary(dt.date.fromisoformat(run_date))
-    summary.steps = {step: r["step_seconds"] for step, r in results.items() if r and "step_seconds" in r}
-    landed = int(((results.get("land_pending") or {}).get("by_status") or {}).get("landed", 0))
-    summary.landings = [SimpleNamespace(status="landed")] * landed
-    # finish_run reads the step objects' attributes: give it the same names from the XCom dicts
-    if (checks := results.get("check")) is not None:
-        summary.checks = SimpleNamespace(held=list(checks.get("held") or []))
-    if (built := results.get("build")) is not None:
-        summary.build = SimpleNamespace(
-            warnings_raised=built.get("warnings_raised"),
-            warnings_by_status=built.get("warnings_by_status") or {},
-            reference_sources=built.get("reference_sources") or [],
-            degraded=bool(built.get("degraded")),
-        )
-    if (exported := results.get("export")) is not None:
-        summary.exports = SimpleNamespace(county_workbooks=[None] * int(exported.get("county_workbooks") or 0))
+    record = _run_record(results)
     error = f"step {failed} did not finish: see its task log in Airflow" if failed else None
-    run.finish_run(root or DataRoot.from_env(), run_id, summary, failed_step=failed, error=error)
+    run.finish_run(root or DataRoot.from_env(), run_id, record, failed_step=failed, error=error)
     return {
         "run_id": run_id,
         "run_date": run_date,
-        "status": run.run_status(summary, failed),
+        "status": run.run_status(record, failed),
         "failed_step": failed,
-        "steps": summary.steps,
+        "steps": record.step_seconds,
     }
+
+
+def _run_record(results: Mapping[str, Mapping[str, Any] | None]) -> Any:
+    """The run's RunRecord from the tasks' results (XComs), as the command line makes it from its RunSummary."""
+    from warehouse.run import RunRecord, open_warnings
+
+    checks, built, exported = (results.get(step) for step in ("check", "build", "export"))
+    return RunRecord(
+        step_seconds={step: r["step_seconds"] for step, r in results.items() if r and "step_seconds" in r},
+        files_landed=int(((results.get("land_pending") or {}).get("by_status") or {}).get("landed", 0)),
+        deliveries_held=len(checks.get("held") or []) if checks is not None else None,
+        warnings_raised=built.get("warnings_raised") if built is not None else None,
+        warnings_open=open_warnings(built.get("warnings_by_status") or {}) if built is not None else None,
+        workbooks=int(exported.get("county_workbooks") or 0) if exported is not None else None,
+        reference_sources=built.get("reference_sources") or [] if built is not None else None,
+        degraded=bool(built.get("degraded")) if built is not None else False,
+    )
 
 
 def _jsonable(value: Any) -> Any:
