@@ -166,6 +166,27 @@ def open_ledger(root: DataRoot) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
+def read_only(root: DataRoot) -> Iterator[sqlite3.Connection]:
+    """The ledger opened for reading only (nothing created or migrated): for watchers such as the delivery sensor."""
+    conn = sqlite3.connect(f"file:{root.ledger}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+USABLE_LANDING_STATUSES = ("landed", "superseded")  # a delivery the models read (rejected or duplicate ones are not)
+
+
+def usable_cutoffs(conn: sqlite3.Connection, dataset: str) -> list[dt.date]:
+    """Cut-offs of `dataset` with a usable landing."""
+    marks = ",".join("?" for _ in USABLE_LANDING_STATUSES)
+    query = f"SELECT DISTINCT cutoff_date FROM landings WHERE dataset = ? AND status IN ({marks})"
+    rows = conn.execute(query, (dataset, *USABLE_LANDING_STATUSES)).fetchall()
+    return sorted({dt.date.fromisoformat(str(value)[:10]) for (value,) in rows if value})
+
+
+@contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE: take the write lock up front, so check-then-write is atomic across processes."""
     conn.execute("BEGIN IMMEDIATE")

@@ -153,7 +153,7 @@ def test_unreadable_ledger_counts_nothing(tmp_path: Path) -> None:
     root = DataRoot.from_env(tmp_path)
     root.root.mkdir(parents=True, exist_ok=True)
     sqlite3.connect(root.ledger).execute("CREATE TABLE other (x)").connection.close()
-    assert deliveries.landed_cutoffs(root.ledger, "wjw_death") == []
+    assert deliveries.landed_cutoffs(root, "wjw_death") == []
 
 
 def test_lateness() -> None:

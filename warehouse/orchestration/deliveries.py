@@ -21,7 +21,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from ingestion.dates import add_months, china_time
 from ingestion.settings import DataRoot
-from warehouse.orchestration.schedules import POKE_INTERVAL_ENV, USABLE_LANDING_STATUSES, cadence
+from warehouse.orchestration.schedules import POKE_INTERVAL_ENV, cadence
 
 log = logging.getLogger(__name__)
 
@@ -93,22 +93,18 @@ def pending_files(inbox: Path, dataset: str) -> list[tuple[str, dt.date | None]]
     return [(d.file_name, d.cutoff) for d in list_inbox(inbox, dataset) if d.problem is None]
 
 
-def landed_cutoffs(ledger: Path, dataset: str) -> list[dt.date]:
+def landed_cutoffs(root: DataRoot, dataset: str) -> list[dt.date]:
     """Cut-offs of `dataset` with a usable landing in the ledger (read-only; empty before any landing)."""
-    if not ledger.exists():
+    from ingestion import ledger  # at run time only: it imports polars, which parsing a DAG must not
+
+    if not root.ledger.exists():
         return []
-    marks = ",".join("?" for _ in USABLE_LANDING_STATUSES)
-    query = f"SELECT DISTINCT cutoff_date FROM landings WHERE dataset = ? AND status IN ({marks})"
     try:
-        con = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=30)
-        try:
-            rows = con.execute(query, (dataset, *USABLE_LANDING_STATUSES)).fetchall()
-        finally:
-            con.close()
+        with ledger.read_only(root) as conn:
+            return ledger.usable_cutoffs(conn, dataset)
     except sqlite3.Error as error:  # no landings table yet, or a schema we do not know: count nothing
-        log.warning("cannot read landings of %s from %s: %s", dataset, ledger, error)
+        log.warning("cannot read landings of %s from %s: %s", dataset, root.ledger, error)
         return []
-    return sorted({dt.date.fromisoformat(str(value)[:10]) for (value,) in rows if value})
 
 
 def has_database_source(root: DataRoot, dataset: str) -> bool:
@@ -131,7 +127,7 @@ def delivery_status(root: DataRoot, window: DeliveryWindow) -> DeliveryStatus:
     """Files of the window in the inbox or landed; for a dataset with a database source, also new rows in its
     exchange table up to the window's end (the watermark check)."""
     files = pending_files(root.inbox, window.dataset)
-    landed = [c for c in landed_cutoffs(root.ledger, window.dataset) if window.covers(c)]
+    landed = [c for c in landed_cutoffs(root, window.dataset) if window.covers(c)]
     new_rows, problem = False, None
     if has_database_source(root, window.dataset):
         new_rows, problem = new_rows_status(root, window.dataset, window.end)

@@ -36,8 +36,6 @@ PUBLISHED_ASSET = Asset("safetynet://published/monitoring", group="safetynet")
 EXPORTS_ASSET = Asset("safetynet://exports/workbooks", group="safetynet")
 POKE_INTERVAL_ENV = "SAFETYNET_POKE_SECONDS"  # how often a waiting landing looks again (default 15 min)
 RETRIES_CAP_ENV = "SAFETYNET_MAX_RETRIES"  # caps every task's retries (0 in local `airflow dags test`)
-# a landing that the delivery-window check may count as "arrived" (rejected or held back ones do not)
-USABLE_LANDING_STATUSES = ("landed", "superseded")
 
 
 # ---------------------------------------------------------------------------- contracts and cadences
