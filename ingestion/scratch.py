@@ -40,12 +40,14 @@ LOCKS = "locks"
 
 
 def _start_ticks(pid: int) -> str | None:
-    """When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), None if it is gone."""
+    """When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), None if it is gone. A zombie
+    (state Z: ended, not yet reaped — a killed landing's worker whose new parent does not reap) is gone too."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 def owner() -> str:

@@ -407,7 +407,7 @@ def test_cli_check_prints_the_table_and_the_holds(copy_of, monkeypatch):
     from warehouse import cli
     from warehouse.cli import app
 
-    monkeypatch.setattr(cli.console, "width", 200)  # the console was sized at import: tables at full width
+    monkeypatch.setattr(cli.console, "_width", 200)  # full width (restored to None: the width setter would pin 80)
     root = copy_of
     write_csv(
         root.inbox,

@@ -7,6 +7,7 @@ import datetime as dt
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,19 @@ def test_the_vault_sweeps_its_own_debris(tmp_path: Path) -> None:
     assert stale not in scratch.sweep(root) and stale.exists()
     prepare_data_root(root)
     assert not stale.exists() and mine.exists()
+
+
+def test_an_ended_process_not_yet_reaped_is_not_alive() -> None:
+    """A killed landing's worker may stay a zombie (its new parent does not reap it): its debris is swept."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import os; print(os.getpid(), flush=True)"], stdout=subprocess.PIPE
+    )
+    pid = int(child.stdout.readline())
+    token = f"{pid}-{scratch._start_ticks(pid)}"  # noqa: SLF001
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":  # ended, not yet waited for
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert not scratch.is_alive(token)
+    child.wait()
+    assert not scratch.is_alive(token)
