@@ -17,9 +17,16 @@ class Outcome:
 
 def invoke(*args: str, columns: int = 220) -> Outcome:
     """`safetynet ARGS…` with stdout and stderr captured, on a terminal `columns` wide."""
-    from warehouse.cli import main
+    from warehouse import cli
 
     out, err = io.StringIO(), io.StringIO()
-    with mock.patch.dict(os.environ, {"COLUMNS": str(columns)}), redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
+    with (
+        mock.patch.dict(os.environ, {"COLUMNS": str(columns)}),
+        # the consoles were made at import: whatever width an earlier test left them, this call has `columns`
+        mock.patch.object(cli.console, "_width", columns),
+        mock.patch.object(cli.errors, "_width", columns),
+        redirect_stdout(out),
+        redirect_stderr(err),
+    ):
+        code = cli.main(list(args))
     return Outcome(code, out.getvalue() + err.getvalue())
