@@ -700,6 +700,11 @@ def _refused(root: DataRoot, delivery: Delivery) -> LandingResult:
         "refused",
         f"{code}: {delivery.file_name}: {why}; it stays in the inbox, unread",
     )
+    return _record_left_in_inbox(root, result)
+
+
+def _record_left_in_inbox(root: DataRoot, result: LandingResult) -> LandingResult:
+    """The ledger row of a file left in the inbox (refused or not a dataset): counted, never read into the lake."""
     with ledger.open_ledger(root) as conn, ledger.transaction(conn):
         ledger.insert_landing(conn, _row(result, None))
     log.warning("%s", result.reason)
@@ -717,10 +722,7 @@ def _not_a_dataset(root: DataRoot, delivery: Delivery) -> LandingResult:
         "not_a_dataset",
         f"not_a_dataset: {delivery.file_name}: {delivery.problem}; the file stays in the inbox",
     )
-    with ledger.open_ledger(root) as conn, ledger.transaction(conn):
-        ledger.insert_landing(conn, _row(result, None))
-    log.warning("%s", result.reason)
-    return result
+    return _record_left_in_inbox(root, result)
 
 
 def _record_pull(conn: sqlite3.Connection, delivery: Delivery, landing_id: int) -> None:
