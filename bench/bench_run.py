@@ -38,10 +38,13 @@ from synthetic.load import SCALE_WARNING_RATE
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_RUN = dt.date(2026, 9, 30)
 RUN = dt.date(2026, 10, 31)
-TARGET_FULL_S = 15 * 60
+# the targets of the issue "The monthly run does the month's work" at 800,000 households
+TARGET_FULL_S = 7 * 60
 TARGET_PEAK_MIB = 8 * 1024
-TARGET_INCREMENTAL = 0.30
+TARGET_INCREMENTAL = 0.25
 TARGET_LANDING_X = 2.0
+TARGET_BUILD_X = 25.0
+SLOWEST_NODES = 15
 FULL_STAGES = ("land", "check", "build", "publish", "docs", "export")
 
 
@@ -198,14 +201,31 @@ def _run(run_root: str, run_date: str) -> None:
 
     logging.basicConfig(level=logging.WARNING)
     meter = StageMeter()
-    summary = run_comparison(DataRoot.from_env(Path(run_root)), dt.date.fromisoformat(run_date), progress=meter.start)
+    nodes: dict[str, float] = {}
+    previous: list[str] = []
+
+    def progress(stage: str) -> None:
+        if previous and previous[-1] == "build":  # the build's dbt times, before docs generate replaces them
+            nodes.update(_slowest_nodes(Path(run_root)))
+        previous.append(stage)
+        meter.start(stage)
+
+    summary = run_comparison(DataRoot.from_env(Path(run_root)), dt.date.fromisoformat(run_date), progress=progress)
     stages = meter.stop()
     build = summary.build
     print(json.dumps({
-        "stages": stages, "process_peak_mib": process_peak_mib(),
+        "stages": stages, "process_peak_mib": process_peak_mib(), "slowest_nodes": nodes,
+        "refresh": build.refresh, "refresh_reason": build.refresh_reason,
         "warnings_raised": build.warnings_raised, "models": build.models_built, "tests": build.tests_passed,
         "landed_rows": sum(getattr(r, "rows_landed", 0) or 0 for r in (summary.landings or [])),
     }))  # fmt: skip
+
+
+def _slowest_nodes(run_root: Path) -> dict[str, float]:
+    """dbt's slowest nodes of the build just run (model or data test: seconds), for where the time goes."""
+    results = json.loads((run_root / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    ranked = sorted(results, key=lambda r: -r["execution_time"])[:SLOWEST_NODES]
+    return {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 1) for r in ranked}
 
 
 def _score(run_root: str, run_date: str) -> None:
@@ -301,6 +321,10 @@ def report(figures: dict) -> None:
     row("incremental run (process)", figures["incremental"]["whole"])
     console.print(table)
     console.print(ratios(figures))
+    for run in ("full", "incremental"):
+        f = figures[run]
+        nodes = ", ".join(f"{name} {s:.0f}" for name, s in f["slowest_nodes"].items())
+        console.print(f"{run} build ({f['refresh']}: {f['refresh_reason']}); slowest nodes, s: {nodes}")
 
 
 def ratios(figures: dict) -> str:
@@ -317,11 +341,11 @@ def ratios(figures: dict) -> str:
 
     return "\n".join([
         f"full run {full['wall_s'] / 60:.1f} min "
-        f"(target ≤ 15 min at 800,000: {verdict(full['wall_s'] <= TARGET_FULL_S)})",
+        f"(target ≤ 7 min at 800,000: {verdict(full['wall_s'] <= TARGET_FULL_S)})",
         f"peak memory {peak / 1024:.2f} GiB (target ≤ 8 GiB: {verdict(peak <= TARGET_PEAK_MIB)})",
-        f"incremental / full {incremental:.0%} (target ≤ 30%: {verdict(incremental <= TARGET_INCREMENTAL)})",
+        f"incremental / full {incremental:.0%} (target ≤ 25%: {verdict(incremental <= TARGET_INCREMENTAL)})",
         f"landing / floor {landing:.2f}× (target ≤ 2×: {verdict(landing <= TARGET_LANDING_X)})",
-        f"build / floor {build:.1f}×",
+        f"build / floor {build:.1f}× (target ≤ 25×: {verdict(build <= TARGET_BUILD_X)})",
         f"warnings vs truth at {RUN}: expected {score['expected']}, raised {score['raised']}, "
         f"missing {score['missing']}, extra {score['extra']}",
     ])  # fmt: skip
