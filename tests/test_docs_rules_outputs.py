@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -139,12 +140,12 @@ CITING = (".py", ".sql", ".yml", ".yaml", ".md", ".html", ".j2")
 
 
 def _citing_files() -> list[Path]:
-    skip = {".venv", "target", "logs", "dbt_packages", "node_modules", "__pycache__", ".git"}
-    return sorted(
-        path
-        for path in REPO.rglob("*")
-        if path.suffix in CITING and path.is_file() and not skip & set(path.relative_to(REPO).parts)
-    )
+    """The project's files (tracked or new, not ignored by .gitignore: a benchmark's or a demo's output is not)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")  # fmt: skip
+    return sorted(REPO / name for name in listed if name and Path(name).suffix in CITING and (REPO / name).is_file())
 
 
 def _cited_file(citing: Path, cited: str, documents: list[Path]) -> Path | None:
